@@ -1,0 +1,296 @@
+"""What the archive holds: episodes with their guests, topics, clips and transcript.
+
+A transcript is a list of sections (chapters opened by a ``header`` item in the
+file), each holding its spoken lines in order.
+"""
+
+from django.db import models
+from django.urls import reverse
+
+from .text import render_markdown, sanitize_intro
+from .timecodes import format_timestamp
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("episodes:topic_detail", args=[self.slug])
+
+
+class GuestQuerySet(models.QuerySet):
+    def with_published_episodes(self):
+        return self.filter(appearances__episode__status=Episode.Status.PUBLISHED).distinct()
+
+
+class GuestManager(models.Manager.from_queryset(GuestQuerySet)):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        # Django builds episode.guests from this manager; there, keep the
+        # order in which the episode file lists its guests.
+        if getattr(self, "source_field_name", None) == "episode":
+            queryset = queryset.order_by("appearances__position")
+        return queryset
+
+
+class Guest(models.Model):
+    """A person who appears on the podcast (a profile in ``_people/``)."""
+
+    slug = models.SlugField(max_length=100, unique=True, help_text="The person's “short” id.")
+    name = models.CharField(max_length=200)
+    picture = models.CharField(
+        max_length=300, blank=True, help_text="Path under the media folder, e.g. images/authors/x.jpg."
+    )
+    bio = models.TextField(blank=True, help_text="Markdown.")
+    bio_html = models.TextField(blank=True, editable=False)
+    github_url = models.URLField("GitHub", max_length=300, blank=True)
+    twitter_url = models.URLField("X/Twitter", max_length=300, blank=True)
+    linkedin_url = models.URLField("LinkedIn", max_length=300, blank=True)
+    website_url = models.URLField("website", max_length=300, blank=True)
+    is_placeholder = models.BooleanField(
+        default=False, help_text="Created by the import for a guest slug that has no profile file."
+    )
+    is_host = models.BooleanField(
+        default=False, help_text="Hosts are matched as speakers in every episode, not only where listed as guests."
+    )
+    extra = models.JSONField(default=dict, blank=True, help_text="Profile fields the app does not model.")
+    source_path = models.CharField(max_length=500, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = GuestManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.bio_html = render_markdown(self.bio)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("episodes:guest_detail", args=[self.slug])
+
+    @property
+    def profile_links(self):
+        """(label, url) pairs of the profile links that are set."""
+        fields = ["website_url", "github_url", "twitter_url", "linkedin_url"]
+        return [
+            (self._meta.get_field(name).verbose_name, getattr(self, name)) for name in fields if getattr(self, name)
+        ]
+
+
+class SpeakerAlias(models.Model):
+    """A way a person's name is written in transcripts ("Alexeylexey", "Theo:") that matching should accept."""
+
+    name = models.CharField(max_length=200, help_text="Exactly as written in the transcript's “who”.")
+    guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "speaker aliases"
+        constraints = [
+            models.UniqueConstraint(models.functions.Lower("name"), name="unique_speaker_alias_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} → {self.guest}"
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def published(self):
+        """The one place that says which episodes the public may see."""
+        return self.filter(status=Episode.Status.PUBLISHED)
+
+
+class Episode(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    season = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField()
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(max_length=300)
+    short_title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    intro = models.TextField(
+        blank=True, help_text="HTML; only a small set of tags is kept (br, p, a, em, strong, lists)."
+    )
+    show_notes = models.TextField(blank=True, help_text="Markdown.")
+    show_notes_html = models.TextField(blank=True, editable=False)
+    image = models.CharField(max_length=300, blank=True, help_text="Path under the media folder.")
+    youtube_id = models.CharField("YouTube id", max_length=50, blank=True)
+    anchor_id = models.CharField("Anchor id", max_length=300, blank=True)
+    youtube_url = models.URLField("YouTube", max_length=500, blank=True)
+    spotify_url = models.URLField("Spotify", max_length=500, blank=True)
+    apple_url = models.URLField("Apple Podcasts", max_length=500, blank=True)
+    anchor_url = models.URLField("Anchor", max_length=500, blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="episodes")
+    guests = models.ManyToManyField(Guest, through="Appearance", related_name="episodes")
+    published_on = models.DateField(null=True, blank=True, help_text="“dateadded” in the file.")
+    duration = models.PositiveIntegerField(null=True, blank=True, help_text="In seconds.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    extra = models.JSONField(default=dict, blank=True, help_text="Front matter keys the app does not model.")
+    source_path = models.CharField(max_length=500, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-season", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["season", "number"], name="unique_episode_season_number"),
+        ]
+        indexes = [models.Index(fields=["status", "-published_on"], name="episode_status_date")]
+
+    def __str__(self):
+        return f"S{self.season}E{self.number}: {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.intro = sanitize_intro(self.intro)
+        self.show_notes_html = render_markdown(self.show_notes)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("episodes:episode_detail", args=[self.slug])
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def code(self):
+        return f"S{self.season:02d}E{self.number:02d}"
+
+    @property
+    def duration_display(self):
+        return format_timestamp(self.duration) if self.duration is not None else ""
+
+    @property
+    def platform_links(self):
+        """(label, url) pairs of the platforms this episode is on."""
+        fields = ["youtube_url", "spotify_url", "apple_url", "anchor_url"]
+        return [
+            (self._meta.get_field(name).verbose_name, getattr(self, name)) for name in fields if getattr(self, name)
+        ]
+
+    def video_url(self, sec=None):
+        """The YouTube watch URL, at ``sec`` seconds when given."""
+        if not self.youtube_id:
+            return self.youtube_url
+        url = f"https://www.youtube.com/watch?v={self.youtube_id}"
+        return f"{url}&t={sec}s" if sec is not None else url
+
+
+class Appearance(models.Model):
+    """A guest on an episode, in the order the episode file lists them."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="appearances")
+    guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="appearances")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["episode", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "guest"], name="unique_appearance"),
+        ]
+
+    def __str__(self):
+        return f"{self.guest} on {self.episode}"
+
+
+class Clip(models.Model):
+    """A quotable clip (``quotableClips``): a named stretch of the video."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="clips")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=300)
+    start_sec = models.PositiveIntegerField()
+    end_sec = models.PositiveIntegerField()
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["episode", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "position"], name="unique_clip_position"),
+            models.CheckConstraint(
+                condition=models.Q(end_sec__gte=models.F("start_sec")), name="clip_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Section(models.Model):
+    """A chapter of a transcript. The untitled section 0 holds the lines before the first header."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=500, blank=True)
+    start_sec = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["episode", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "position"], name="unique_section_position"),
+        ]
+
+    def __str__(self):
+        return self.title or "(opening)"
+
+    def get_absolute_url(self):
+        return f"{self.episode.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self):
+        return f"s{self.position}"
+
+
+class Line(models.Model):
+    """One spoken line: who said it (as written in the file), when, and what."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    speaker = models.CharField(max_length=1000, blank=True, help_text="“who” as written in the file.")
+    person = models.ForeignKey(
+        Guest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        help_text="Who the speaker is, matched on import and on edits.",
+    )
+    sec = models.PositiveIntegerField(null=True, blank=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["section", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "position"], name="unique_line_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.speaker}: {self.text[:60]}" if self.speaker else self.text[:60]
+
+    @property
+    def timestamp(self):
+        return format_timestamp(self.sec) if self.sec is not None else ""
+
+    def get_absolute_url(self):
+        return f"{self.section.episode.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self):
+        return f"{self.section.anchor}-l{self.position}"
