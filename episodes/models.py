@@ -284,12 +284,12 @@ class Line(models.Model):
     def __str__(self):
         return f"{self.speaker}: {self.text[:60]}" if self.speaker else self.text[:60]
 
+    def get_absolute_url(self):
+        return f"{self.section.episode.get_absolute_url()}#{self.anchor}"
+
     @property
     def timestamp(self):
         return format_timestamp(self.sec) if self.sec is not None else ""
-
-    def get_absolute_url(self):
-        return f"{self.section.episode.get_absolute_url()}#{self.anchor}"
 
     @property
     def anchor(self):
