@@ -8,6 +8,7 @@ and the other files still import.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import defaultdict
 from contextlib import contextmanager
@@ -16,17 +17,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import Appearance, Clip, Episode, Guest, Line, Section, Topic
-from .parsing import (
-    EPISODE_SUFFIXES,
-    ParseError,
-    is_draft_filename,
-    parse_episode,
-    parse_person,
-)
+from .parsing import EPISODE_SUFFIXES, ParseError, is_draft_filename, parse_person
+from .parsing_pool import parse_in_background
+from .speakers import is_configured_host, relink_all, relink_episode, speaker_matcher
 
 CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED = "created", "updated", "unchanged", "skipped", "failed"
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED)
@@ -70,7 +68,17 @@ class _Candidate:
     key: str
     digest: str
     status: str
+    text: str
     data: object = None
+
+
+@dataclass
+class _EpisodeBatch:
+    files: list[Path]
+    results: dict = field(default_factory=dict)  # path -> FileResult, once decided
+    claims: dict = field(default_factory=lambda: defaultdict(list))  # (season, number) -> paths claiming it
+    candidates: list[_Candidate] = field(default_factory=list)  # new or changed files, in order
+    parsing: object = None  # iterator of EpisodeData or ParseError, one per candidate
 
 
 def content_hash(raw):
@@ -122,14 +130,30 @@ class Importer:
         self.now = timezone.now()
 
     def run(self, paths, people_dirs=()):
+        # The parsed archive is hundreds of thousands of small objects that live
+        # until written and hold no reference cycles; the cyclic collector would
+        # rescan them again and again for nothing (a third of the import time).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(paths, people_dirs)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _run(self, paths, people_dirs):
         report = ImportReport()
         episode_files, found_people_dirs, missing = find_files(paths)
         for path in missing:
             report.episodes.append(FileResult(path, FAILED, "no such file or folder"))
         with self._outer_transaction():
+            batch = self._prepare_episodes(episode_files)
+            # People are written while the episode files parse in worker processes.
             for folder in dict.fromkeys([*map(Path, people_dirs), *found_people_dirs]):
                 report.people.extend(self.import_people(folder))
-            report.episodes.extend(self.import_episodes(episode_files))
+            report.episodes.extend(self._write_episodes(batch))
+            if any(result.outcome in (CREATED, UPDATED) for result in report.people):
+                relink_all()  # a changed name or host flag can change who said what in any episode
         return report
 
     @contextmanager
@@ -159,7 +183,8 @@ class Importer:
 
     def import_people(self, folder):
         results = []
-        known = dict(Guest.objects.exclude(source_path="").values_list("source_path", "content_hash"))
+        guests = {guest.slug: guest for guest in Guest.objects.all()}
+        known = {guest.source_path: guest.content_hash for guest in guests.values() if guest.source_path}
         for path in sorted(folder.glob("*.md")):
             if is_draft_filename(path.name):
                 results.append(FileResult(path, SKIPPED, "draft or template"))
@@ -171,17 +196,16 @@ class Importer:
                     results.append(FileResult(path, UNCHANGED))
                     continue
                 person = parse_person(self._decode(raw), path.name)
-                with transaction.atomic():
-                    outcome = self._write_person(person, key, digest)
+                guest = guests.get(person.slug)
+                outcome = UPDATED if guest else CREATED
+                guests[person.slug] = self._write_person(guest or Guest(slug=person.slug), person, key, digest)
                 results.append(FileResult(path, outcome, warnings=person.warnings))
             except (ParseError, ImportFailure, DatabaseError, OSError) as e:
                 results.append(FileResult(path, FAILED, str(e)))
         return results
 
-    def _write_person(self, person, key, digest):
-        guest = Guest.objects.filter(slug=person.slug).first()
-        outcome = UPDATED if guest else CREATED
-        guest = guest or Guest(slug=person.slug)
+    def _write_person(self, guest, person, key, digest):
+        """Save ``guest`` with the profile's values (one statement, so atomic by itself)."""
         _assign(
             guest,
             name=person.name,
@@ -192,72 +216,88 @@ class Importer:
             linkedin_url=person.linkedin_url,
             website_url=person.website_url,
             extra=person.extra,
+            is_host=guest.is_host or is_configured_host(person.slug),
             is_placeholder=False,
             source_path=key,
             content_hash=digest,
             imported_at=self.now,
         )
         guest.save()
-        return outcome
+        return guest
 
     # --- episodes -------------------------------------------------------
 
     def import_episodes(self, files):
-        results = {}
+        return self._write_episodes(self._prepare_episodes(files))
+
+    def _prepare_episodes(self, files):
+        """Read and hash every file; start parsing the new and changed ones in the background."""
+        batch = _EpisodeBatch(files)
         known = {
             path: (digest, (season, number))
             for path, digest, season, number in Episode.objects.exclude(source_path="").values_list(
                 "source_path", "content_hash", "season", "number"
             )
         }
-        claims = defaultdict(list)  # (season, number) -> files of this run that claim it
-        candidates = []
-        for done, path in enumerate(files, 1):
-            self.progress(done, len(files) * 2)
+        for path in files:
             if is_draft_filename(path.name) and not self.include_drafts:
-                results[path] = FileResult(path, SKIPPED, "draft (name starts with _); use --include-drafts")
+                batch.results[path] = FileResult(path, SKIPPED, "draft (name starts with _); use --include-drafts")
                 continue
             status = Episode.Status.DRAFT if is_draft_filename(path.name) else Episode.Status.PUBLISHED
             try:
                 raw = self._read(path)
                 key, digest = source_key(path), content_hash(raw)
                 if key in known and known[key][0] == digest:
-                    results[path] = FileResult(path, UNCHANGED)
-                    claims[known[key][1]].append(path)
+                    batch.results[path] = FileResult(path, UNCHANGED)
+                    batch.claims[known[key][1]].append(path)
                     continue
-                data = parse_episode(self._decode(raw), path.name)
-            except (ParseError, ImportFailure, OSError) as e:
-                results[path] = FileResult(path, FAILED, str(e))
-                continue
-            claims[(data.season, data.number)].append(path)
-            candidates.append(_Candidate(path, key, digest, status, data))
+                batch.candidates.append(_Candidate(path, key, digest, status, self._decode(raw)))
+            except (ImportFailure, OSError) as e:
+                batch.results[path] = FileResult(path, FAILED, str(e))
+        batch.parsing = parse_in_background([(c.path.name, c.text) for c in batch.candidates])
+        return batch
 
-        for (season, number), paths in claims.items():
+    def _write_episodes(self, batch):
+        total, done = len(batch.files) + len(batch.candidates), len(batch.results)
+        for candidate, parsed in zip(batch.candidates, batch.parsing, strict=True):
+            done += 1
+            self.progress(done, total)
+            if isinstance(parsed, ParseError):
+                batch.results[candidate.path] = FileResult(candidate.path, FAILED, str(parsed))
+                continue
+            candidate.data = parsed
+            batch.claims[(parsed.season, parsed.number)].append(candidate.path)
+
+        for (season, number), paths in batch.claims.items():
             if len(paths) > 1:
                 for path in paths:
                     others = ", ".join(str(other) for other in paths if other != path)
-                    results[path] = FileResult(
+                    batch.results[path] = FileResult(
                         path, FAILED, f"season {season} episode {number} is also claimed by {others}"
                     )
 
-        total = len(files) * 2
-        for done, candidate in enumerate(candidates, len(files) + 1):
+        for candidate in batch.candidates:
+            done += 1
             self.progress(done, total)
-            if candidate.path in results:
+            if candidate.path in batch.results:
                 continue
             try:
                 with transaction.atomic():
                     outcome = self._write_episode(candidate)
-                results[candidate.path] = FileResult(candidate.path, outcome, warnings=candidate.data.warnings)
+                batch.results[candidate.path] = FileResult(candidate.path, outcome, warnings=candidate.data.warnings)
             except (ImportFailure, DatabaseError) as e:
-                results[candidate.path] = FileResult(candidate.path, FAILED, str(e))
+                batch.results[candidate.path] = FileResult(candidate.path, FAILED, str(e))
         self.progress(total, total)
-        return [results[path] for path in files]
+        return [batch.results[path] for path in batch.files]
 
     def _write_episode(self, candidate):
         data = candidate.data
-        episode = Episode.objects.filter(season=data.season, number=data.number).first()
-        clash = Episode.objects.filter(slug=data.slug).exclude(season=data.season, number=data.number).first()
+        episode = clash = None
+        for found in Episode.objects.filter(Q(season=data.season, number=data.number) | Q(slug=data.slug)):
+            if (found.season, found.number) == (data.season, data.number):
+                episode = found
+            else:
+                clash = found
         if clash:
             raise ImportFailure(f"slug {data.slug!r} is already used by {clash} ({clash.source_path or 'no file'})")
         outcome = UPDATED if episode else CREATED
@@ -287,9 +327,10 @@ class Importer:
         )
         episode.save()
         episode.topics.set(self._topics(data.topics))
-        self._write_guests(episode, data)
+        guests_changed = self._write_guests(episode, data)
         self._write_clips(episode, data.clips, created=outcome == CREATED)
-        self._write_transcript(episode, data.sections, created=outcome == CREATED)
+        if not self._write_transcript(episode, data.sections, created=outcome == CREATED) and guests_changed:
+            relink_episode(episode)  # same lines, other guests: who said what may differ
         return outcome
 
     @staticmethod
@@ -306,8 +347,9 @@ class Importer:
         guests = {guest.slug: guest for guest in Guest.objects.filter(slug__in=data.guests)}
         for slug in data.guests:
             if slug not in guests:
-                data.warnings.append(f"guest {slug!r} has no profile in _people; created a placeholder")
                 guests[slug] = Guest.objects.create(slug=slug, name=slug, is_placeholder=True)
+            if guests[slug].is_placeholder:  # every file naming such a guest says so, not only the first
+                data.warnings.append(f"guest {slug!r} has no profile in _people; it is a placeholder")
         wanted = [(guests[slug].pk, position) for position, slug in enumerate(data.guests)]
         current = list(episode.appearances.values_list("guest_id", "position"))
         if current != wanted:
@@ -315,6 +357,7 @@ class Importer:
             Appearance.objects.bulk_create(
                 Appearance(episode=episode, guest_id=guest_id, position=position) for guest_id, position in wanted
             )
+        return current != wanted
 
     @staticmethod
     def _write_clips(episode, clips, created):
@@ -340,21 +383,30 @@ class Importer:
                 (section.title, [(line.speaker, line.sec, line.text) for line in section.lines]) for section in sections
             ]
             if current == wanted:
-                return
+                return False
             Line.objects.filter(section__episode=episode).delete()
             episode.sections.all().delete()
         section_objs = Section.objects.bulk_create(
             Section(episode=episode, position=position, title=section.title, start_sec=section.start_sec)
             for position, section in enumerate(sections)
         )
+        person_id = speaker_matcher(episode).person_id
         Line.objects.bulk_create(
             (
-                Line(section=section_obj, position=position, speaker=line.speaker, sec=line.sec, text=line.text)
+                Line(
+                    section_id=section_obj.pk,
+                    position=position,
+                    speaker=line.speaker,
+                    person_id=person_id(line.speaker),
+                    sec=line.sec,
+                    text=line.text,
+                )
                 for section_obj, section in zip(section_objs, sections, strict=True)
                 for position, line in enumerate(section.lines)
             ),
             batch_size=2000,
         )
+        return True
 
 
 def _transcript_rows(episode):

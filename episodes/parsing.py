@@ -25,11 +25,7 @@ import yaml
 
 from .text import sanitize_intro
 from .timecodes import parse_duration, parse_timestamp
-
-try:
-    YamlLoader = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml: correct, but about 15 times slower
-    YamlLoader = yaml.SafeLoader
+from .yaml_loader import ArchiveLoader
 
 YAML_SUFFIXES = {".yaml", ".yml", ".txt"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -46,7 +42,9 @@ EPISODE_KEYS = {
 }  # fmt: skip
 PERSON_KEYS = {"short", "title", "picture", "github", "twitter", "linkedin", "web"}
 
-_LIQUID_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# A Liquid tag where a value starts (`title: "{{ title }}"`, `guests: [{{ guest }}]`) marks a
+# template; inside transcript text ("you write {{ ref('x') }} in dbt") it is only text.
+_LIQUID_RE = re.compile(r"""^[ \t]*(?:-|[\w-]+:)[ \t]+["'\[]?(?P<tag>\{\{.*?\}\}|\{%.*?%\})""", re.MULTILINE)
 _SLUG_JUNK_RE = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -180,19 +178,17 @@ def split_front_matter(text, suffix):
 
 
 def load_yaml(source, first_line=1):
-    """Parse YAML with the C loader, refusing aliases; errors carry file line and column."""
-    if _LIQUID_RE.search(source):
-        match = _LIQUID_RE.search(source)
-        line = source.count("\n", 0, match.start()) + first_line
-        raise ParseError(f"this is a Liquid template ({match.group(0)!r}), not an episode", line=line)
-    loader = YamlLoader(source)
+    """Parse YAML with the C parser, refusing aliases; errors carry file line and column."""
+    liquid = _LIQUID_RE.search(source)
+    if liquid:
+        line = source.count("\n", 0, liquid.start()) + first_line
+        raise ParseError(f"this is a Liquid template ({liquid.group('tag')!r}), not an episode", line=line)
+    loader = ArchiveLoader(source)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, None
-        if "&" in source or "*" in source:
-            _refuse_aliases(node, first_line)
-        data = loader.construct_document(node)
+        data = loader.construct_plain(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
@@ -201,31 +197,11 @@ def load_yaml(source, first_line=1):
         raise ParseError(f"not valid YAML: {problem}", line=mark.line + first_line, column=mark.column + 1) from e
     except yaml.YAMLError as e:
         raise ParseError(f"not valid YAML: {e}") from e
+    except RecursionError as e:
+        raise ParseError("not valid YAML: nested too deeply") from e
     finally:
         loader.dispose()
     return data, node
-
-
-def _refuse_aliases(root, first_line):
-    # An alias makes the composer hand back a node it has already returned;
-    # aliases can blow a small file up into gigabytes, and the format never needs them.
-    seen = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            raise ParseError(
-                "YAML aliases and anchors (& and *) are not allowed",
-                line=node.start_mark.line + first_line,
-                column=node.start_mark.column + 1,
-            )
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
 
 
 def _item_lines(root, key, first_line):

@@ -4,6 +4,7 @@ DJANGO_SECRET_KEY   required unless DJANGO_DEBUG=1
 DJANGO_DEBUG        "1" turns debug on (default off)
 DJANGO_ALLOWED_HOSTS  comma-separated host names
 DATABASE_URL        default: SQLite file db.sqlite3 in the project folder
+PODCAST_HOSTS       comma-separated slugs of the hosts (default "alexeygrigorev")
 """
 
 import os
@@ -124,8 +125,15 @@ STORAGES = {
 MEDIA_URL = os.environ.get("PODCAST_MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("PODCAST_MEDIA_ROOT", BASE_DIR / "fixtures"))
 
+# Slugs of the people who host the podcast: the people import marks them Guest.is_host,
+# and hosts are matched as speakers in every episode (see episodes/speakers.py).
+PODCAST_HOSTS = env_list("PODCAST_HOSTS", "alexeygrigorev")
+
 # Largest episode or person file the importer reads, in bytes.
 PODCAST_MAX_FILE_BYTES = int(os.environ.get("PODCAST_MAX_FILE_BYTES", str(2 * 1024 * 1024)))
+
+# The name the public site shows in its header, titles and footer.
+PODCAST_SITE_NAME = os.environ.get("PODCAST_SITE_NAME", "DataTalks.Club Podcast")
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
