@@ -11,9 +11,19 @@ from .text import render_markdown, sanitize_intro
 from .timecodes import format_timestamp
 
 
+class TopicQuerySet(models.QuerySet):
+    def with_published_episodes(self):
+        """Topics of at least one published episode, by name, each with ``episode_count`` (published only)."""
+        published = self.filter(episodes__in=Episode.objects.published())
+        # Meta.ordering does not apply to a GROUP BY query, hence the explicit order.
+        return published.annotate(episode_count=models.Count("episodes")).order_by("name")
+
+
 class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -110,6 +120,30 @@ class EpisodeQuerySet(models.QuerySet):
     def published(self):
         """The one place that says which episodes the public may see."""
         return self.filter(status=Episode.Status.PUBLISHED)
+
+    def with_listing_data(self):
+        """What an episode card shows besides the episode itself: its guests."""
+        return self.prefetch_related("guests")
+
+    def with_page_data(self):
+        """Everything the episode page shows, in a fixed number of queries however long the transcript."""
+        return self.prefetch_related(
+            "guests",
+            "topics",
+            "clips",
+            models.Prefetch("sections", queryset=Section.objects.order_by("position")),
+            models.Prefetch("sections__lines", queryset=Line.objects.select_related("person").order_by("position")),
+        )
+
+    def before(self, episode):
+        """Episodes that come before ``episode`` (by season and number), nearest first."""
+        earlier = models.Q(season__lt=episode.season) | models.Q(season=episode.season, number__lt=episode.number)
+        return self.filter(earlier).order_by("-season", "-number")
+
+    def after(self, episode):
+        """Episodes that come after ``episode`` (by season and number), nearest first."""
+        later = models.Q(season__gt=episode.season) | models.Q(season=episode.season, number__gt=episode.number)
+        return self.filter(later).order_by("season", "number")
 
 
 class Episode(models.Model):

@@ -4,9 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 
 from episodes.importer import Importer
+from episodes.models import Appearance, Clip, Episode, Guest, Line, Section, SpeakerAlias, Topic
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 FIXTURE_EPISODES = FIXTURES / "_podcast"
@@ -35,3 +37,16 @@ def fixture_archive(db):
     report = run_import(FIXTURE_EPISODES)
     assert report.ok, report.failures
     return report
+
+
+def db_snapshot():
+    """Every row the import can touch, in a comparable form (for "the database is unchanged")."""
+    models = [Topic, Guest, SpeakerAlias, Episode, Episode.topics.through, Appearance, Clip, Section, Line]
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+
+
+def front_matter_data(path):
+    """The YAML between a file's first two lines that are exactly ---, read independently of the parser."""
+    lines = Path(path).read_text("utf-8").split("\n")
+    first, second = [index for index, line in enumerate(lines) if line == "---"][:2]
+    return yaml.safe_load("\n".join(lines[first + 1 : second]))

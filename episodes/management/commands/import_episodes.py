@@ -27,7 +27,8 @@ class Command(BaseCommand):
 
         for result in report.people + report.episodes:
             if result.outcome == FAILED:
-                self.stderr.write(f"{result.path}: {result.message}")
+                # One line per failed file, even for database errors that carry a DETAIL line.
+                self.stderr.write(f"{result.path}: {' '.join(result.message.split())}")
             elif verbosity >= 2:
                 for warning in result.warnings:
                     self.stderr.write(self.style.WARNING(f"{result.path}: warning: {warning}"))
