@@ -100,6 +100,8 @@ def find_files(paths):
     for path in map(Path, paths):
         if path.is_file():
             episode_files.append(path)
+        elif path.is_dir() and path.resolve().name == "_people":
+            people_dirs.append(path)
         elif path.is_dir():
             for folder in [path, *sorted(p for p in path.rglob("*") if p.is_dir())]:
                 if folder.name == "_people":
@@ -206,8 +208,7 @@ class Importer:
 
     def _write_person(self, guest, person, key, digest):
         """Save ``guest`` with the profile's values (one statement, so atomic by itself)."""
-        _assign(
-            guest,
+        values = dict(
             name=person.name,
             picture=person.picture,
             bio=person.bio,
@@ -222,6 +223,8 @@ class Importer:
             content_hash=digest,
             imported_at=self.now,
         )
+        _check_lengths(Guest, [("slug", person.slug), *values.items()])
+        _assign(guest, **values)
         guest.save()
         return guest
 
@@ -302,8 +305,7 @@ class Importer:
             raise ImportFailure(f"slug {data.slug!r} is already used by {clash} ({clash.source_path or 'no file'})")
         outcome = UPDATED if episode else CREATED
         episode = episode or Episode(season=data.season, number=data.number)
-        _assign(
-            episode,
+        values = dict(
             slug=data.slug,
             title=data.title,
             short_title=data.short_title,
@@ -325,6 +327,11 @@ class Importer:
             content_hash=candidate.digest,
             imported_at=self.now,
         )
+        _check_lengths(Episode, values.items())
+        _check_lengths(Section, [("title", section.title) for section in data.sections], "a transcript header: ")
+        _check_lengths(Clip, [("name", clip.name) for clip in data.clips], "a quotable clip: ")
+        _check_lengths(Topic, [("name", topic) for topic in data.topics], "a topic: ")
+        _assign(episode, **values)
         episode.save()
         episode.topics.set(self._topics(data.topics))
         guests_changed = self._write_guests(episode, data)
@@ -419,6 +426,25 @@ def _transcript_rows(episode):
     ):
         sections[section_id][1].append((speaker, sec, text))
     return list(sections.values())
+
+
+# Model fields whose name differs from the file's key, for error messages.
+_FILE_KEYS = {
+    "short_title": "short",
+    "published_on": "dateadded",
+    "youtube_id": "ids.youtube",
+    "anchor_id": "ids.anchor",
+}
+
+
+def _check_lengths(model, pairs, where=""):
+    """Refuse text longer than its column, naming the field (PostgreSQL would fail less clearly)."""
+    for name, value in pairs:
+        limit = getattr(model._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise ImportFailure(
+                f"{where}'{_FILE_KEYS.get(name, name)}' is {len(value):,} characters long; {limit:,} fit"
+            )
 
 
 def _assign(instance, **values):
