@@ -5,6 +5,7 @@ file), each holding its spoken lines in order.
 """
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from .text import render_markdown, sanitize_intro
@@ -16,7 +17,7 @@ class TopicQuerySet(models.QuerySet):
         """Topics of at least one published episode, by name, each with ``episode_count`` (published only)."""
         published = self.filter(episodes__in=Episode.objects.published())
         # Meta.ordering does not apply to a GROUP BY query, hence the explicit order.
-        return published.annotate(episode_count=models.Count("episodes")).order_by("name")
+        return published.annotate(episode_count=models.Count("episodes")).order_by(Lower("name"))
 
 
 class Topic(models.Model):

@@ -1,6 +1,7 @@
 """The public site: episodes, guests and topics. Drafts never show (Episode.objects.published())."""
 
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
@@ -48,7 +49,7 @@ def episode_detail(request, slug):
 
 
 def guest_list(request):
-    page = paginate(request, Guest.objects.with_published_episodes().order_by("name", "slug"), GUESTS_PER_PAGE)
+    page = paginate(request, Guest.objects.with_published_episodes().order_by(Lower("name"), "slug"), GUESTS_PER_PAGE)
     return render(request, "episodes/guest_list.html", {"page_obj": page})
 
 

@@ -1,0 +1,77 @@
+"""Template helpers of the public site."""
+
+from urllib.parse import quote
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ..timecodes import format_timestamp
+
+register = template.Library()
+
+
+@register.simple_tag
+def site_name():
+    return settings.PODCAST_SITE_NAME
+
+
+@register.filter
+def media_url(path):
+    """The URL of a file under the media folder, e.g. "images/authors/x.jpg"."""
+    return settings.MEDIA_URL + quote(path) if path else ""
+
+
+@register.simple_tag
+def timestamp_link(episode, sec):
+    """``sec`` as a time that links to the episode's video at that second; nothing when ``sec`` is None."""
+    if sec is None:
+        return ""
+    time = format_html('<time datetime="{}">{}</time>', iso_duration(sec), format_timestamp(sec))
+    if not episode.youtube_id:
+        return format_html('<span class="ts">{}</span>', time)
+    return format_html('<a class="ts" href="{}" data-sec="{}">{}</a>', episode.video_url(sec), sec, time)
+
+
+@register.filter
+def iso_duration(sec):
+    """Seconds as an ISO 8601 duration ("PT1H2M5S"), the form <time datetime> takes for lengths of time."""
+    if sec is None or sec == "":
+        return ""
+    hours, rest = divmod(int(sec), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M")) if value]
+    return "PT" + "".join(parts) + f"{seconds}S"
+
+
+@register.simple_tag(takes_context=True)
+def nav_link(context, url_name, label):
+    """A navigation link, marked as the current page for every page under its URL."""
+    url = reverse(url_name)
+    if context["request"].path.startswith(url):
+        return format_html('<a href="{}" aria-current="page">{}</a>', url, label)
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context):
+    """This page's absolute URL without its query string, except the page number of a paginated list."""
+    request = context["request"]
+    url = request.build_absolute_uri(request.path)
+    page = context.get("page_obj")
+    if page is not None and page.number > 1:
+        url += f"?page={page.number}"
+    return url
+
+
+@register.filter
+def timestamp(sec):
+    """Seconds as "M:SS" or "H:MM:SS"."""
+    return format_timestamp(sec) if sec is not None and sec != "" else ""
+
+
+@register.filter
+def titled(sections):
+    """The sections that have a title: the chapters a table of contents lists."""
+    return [section for section in sections if section.title]
