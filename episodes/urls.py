@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 app_name = "episodes"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("guests/<slug:slug>/", views.guest_detail, name="guest_detail"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
+    path("search/", search_views.search, name="search"),
 ]
