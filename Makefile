@@ -31,8 +31,10 @@ lint: install
 	DJANGO_SETTINGS_MODULE=podcast_site.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=podcast_site.test_settings $(BIN)/python manage.py check
 
+# The suite on SQLite, then again on PostgreSQL when a server answers (required under CI=true).
 test: lint
 	$(BIN)/python -m pytest
+	$(BIN)/python scripts/run_postgres_tests.py
 
 format: install
 	$(BIN)/ruff format .

@@ -18,6 +18,8 @@ import subprocess
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_ARGS = ["-m", "not browser"]
 
@@ -32,10 +34,9 @@ def redacted(url):
 
 def unreachable(url):
     """Why no PostgreSQL server answers at ``url``; None when one does."""
-    import psycopg
-
     try:
-        psycopg.connect(url, connect_timeout=3).close()
+        # The "postgres" database, as Django does to create the test database (the URL's may not exist).
+        psycopg.connect(url, dbname="postgres", connect_timeout=3).close()
     except psycopg.Error as error:
         return (str(error).strip().splitlines() or [type(error).__name__])[0]
     return None

@@ -126,12 +126,9 @@ def _ranked_tallies(backend, filters):
         tally(pk).lines = count
 
     # Equally relevant episodes: the newest first.
-    newest = {pk: (-season, -number) for pk, season, number in _numbers(tallies)}
+    numbers = Episode.objects.filter(pk__in=tallies).values_list("pk", "season", "number")
+    newest = {pk: (-season, -number) for pk, season, number in numbers}
     return sorted(tallies.values(), key=lambda tally: (-relevance(tally), newest[tally.episode_id]))
-
-
-def _numbers(episode_ids):
-    return Episode.objects.filter(pk__in=episode_ids).values_list("pk", "season", "number")
 
 
 def _episode_matches(backend, filters, tallies):
@@ -144,27 +141,37 @@ def _episode_matches(backend, filters, tallies):
         tally.episode_id: EpisodeMatch(episodes[tally.episode_id], relevance(tally), tally.lines) for tally in tallies
     }
     if filters.searches_episode_text:
-        for pk, (title, description) in backend.episode_highlights(ids).items():
-            matches[pk].title_html = marked_html(title) if has_match(title) else ""
-            matches[pk].description_html = marked_html(excerpt(description)) if has_match(description) else ""
-        headings = backend.heading_highlights(ids)
-        for section in Section.objects.filter(pk__in=headings).order_by("position"):
-            section.episode = episodes[section.episode_id]
-            shown = matches[section.episode_id].headings
-            if len(shown) < HEADINGS_PER_EPISODE:
-                shown.append(HeadingMatch(section, marked_html(headings[section.pk])))
-
-    lines = backend.line_highlights(ids, LINES_PER_EPISODE, filters.speaker)
-    for line in Line.objects.filter(pk__in=lines).select_related("section").order_by("section__position", "position"):
-        line.section.episode = episodes[line.section.episode_id]
-        matches[line.section.episode_id].lines.append(LineMatch(line, marked_html(excerpt(lines[line.pk]))))
+        _add_titles(backend, matches)
+        _add_headings(backend, matches)
+    _add_lines(backend, matches, filters.speaker)
     return [matches[pk] for pk in ids]
+
+
+def _add_titles(backend, matches):
+    for pk, (title, description) in backend.episode_highlights(list(matches)).items():
+        matches[pk].title_html = marked_html(title) if has_match(title) else ""
+        matches[pk].description_html = marked_html(excerpt(description)) if has_match(description) else ""
+
+
+def _add_headings(backend, matches):
+    headings = backend.heading_highlights(list(matches))
+    for section in Section.objects.filter(pk__in=headings).order_by("position"):
+        match = matches[section.episode_id]
+        section.episode = match.episode
+        if len(match.headings) < HEADINGS_PER_EPISODE:
+            match.headings.append(HeadingMatch(section, marked_html(headings[section.pk])))
+
+
+def _add_lines(backend, matches, speaker):
+    lines = backend.line_highlights(list(matches), LINES_PER_EPISODE, speaker)
+    for line in Line.objects.filter(pk__in=lines).select_related("section").order_by("section__position", "position"):
+        match = matches[line.section.episode_id]
+        line.section.episode = match.episode
+        match.lines.append(LineMatch(line, marked_html(excerpt(lines[line.pk]))))
 
 
 def suggestions(parsed):
     """Broader queries to try when ``parsed`` found nothing: without exclusions, without quotes, one term fewer."""
-    candidates = [parsed.without_exclusions(), parsed.without_quotes()]
-    if len(parsed.include) > 1:
-        candidates.append(type(parsed)(parsed.include[:-1], parsed.exclude))
+    candidates = [parsed.without_exclusions(), parsed.without_quotes(), parsed.without_last_term()]
     current = str(parsed)
     return [text for text in dict.fromkeys(map(str, candidates)) if text and text != current]

@@ -1,7 +1,10 @@
 """The search page's filters: the episode list's filters, plus who said it."""
 
 import django_filters
-from django.db.models import Exists, OuterRef
+from django import forms
+from django.db.models import Exists, OuterRef, Subquery
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from ..filters import EpisodeFilter
 from ..models import Episode, Guest, Line
@@ -9,10 +12,36 @@ from .engine import SearchFilters
 
 
 def _speakers():
-    """People with at least one line in a published episode."""
-    return Guest.objects.filter(
-        Exists(Line.objects.filter(person=OuterRef("pk"), section__episode__in=Episode.objects.published()))
+    """People with at least one line in a published episode (only what the select shows is loaded)."""
+    # A LIMIT 1 subquery rather than EXISTS: PostgreSQL then probes each person's lines through
+    # their index instead of joining all 27,000 lines (4 ms instead of 16).
+    first_line = Line.objects.filter(person=OuterRef("pk"), section__episode__in=Episode.objects.published())
+    return (
+        Guest.objects.annotate(first_line=Subquery(first_line.order_by().values("pk")[:1]))
+        .filter(first_line__isnull=False)
+        .only("slug", "name")
     )
+
+
+class QuickSelect(forms.Select):
+    """A <select> whose options are built in Python rather than through one template each.
+
+    The guest and speaker lists hold hundreds of people: through the widget
+    templates they took half of the search page's time.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _, group, _ in widget["optgroups"]
+                for option in group
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options)
 
 
 class SearchFilterSet(EpisodeFilter):
@@ -26,6 +55,13 @@ class SearchFilterSet(EpisodeFilter):
 
     class Meta(EpisodeFilter.Meta):
         fields = [*EpisodeFilter.Meta.fields, "speaker"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for filter_ in self.filters.values():
+            filter_.extra["widget"] = QuickSelect
+        guests = self.filters["guest"]
+        guests.queryset = guests.queryset.only("slug", "name")  # all a choice shows
 
     def filter_speaker(self, queryset, name, value):
         # Episodes where they speak; the search itself keeps only their lines (SearchFilters.speaker).

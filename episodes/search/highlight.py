@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 
 OPEN, CLOSE = "\ue000", "\ue001"
 ELLIPSIS = "…"
-_MARKERS_RE = re.compile(f"([{OPEN}{CLOSE}])")
+MARKERS_RE = re.compile(f"([{OPEN}{CLOSE}])")
 _SPACES_RE = re.compile(r"\s+")
 
 # An excerpt shows this many words around the first match; lines are often a long paragraph.
@@ -25,7 +25,7 @@ WORDS_BEFORE_MATCH = 12
 def marked_html(text):
     """Escaped ``text`` with the marked stretches in ``<mark>``."""
     parts, is_open = [], False
-    for piece in _MARKERS_RE.split(text or ""):
+    for piece in MARKERS_RE.split(text or ""):
         if piece == OPEN:
             if not is_open:
                 parts.append("<mark>")

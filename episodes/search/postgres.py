@@ -15,7 +15,7 @@ from django.db.models import Count, Expression, F, Func, TextField, Value, Windo
 from django.db.models.functions import RowNumber
 
 from ..models import Episode, Line, Section
-from .highlight import CLOSE, OPEN
+from .highlight import CLOSE, MARKERS_RE, OPEN
 from .schema import POSTGRES_CONFIG, PUNCTUATION, VECTOR_COLUMN
 
 
@@ -70,10 +70,14 @@ def _blanked(field):
 
 def restore_punctuation(marked, original):
     """``original`` with the markers that ts_headline put into its blanked copy."""
-    if len(marked.replace(OPEN, "").replace(CLOSE, "")) != len(original):
-        return original  # not the text we gave it: better unmarked than wrong
-    characters = iter(original)
-    return "".join(char if char in (OPEN, CLOSE) else next(characters) for char in marked)
+    pieces, start = [], 0
+    for piece in MARKERS_RE.split(marked):
+        if piece in (OPEN, CLOSE):
+            pieces.append(piece)
+        else:
+            pieces.append(original[start : start + len(piece)])
+            start += len(piece)
+    return "".join(pieces) if start == len(original) else original  # not the text we gave: unmarked, not wrong
 
 
 class PostgresBackend:
@@ -85,7 +89,8 @@ class PostgresBackend:
     def _search_query(text):
         return SearchQuery(text, search_type="raw", config=POSTGRES_CONFIG)
 
-    def _matching(self, queryset):
+    def matching(self, queryset):
+        """The rows of ``queryset`` whose stored vector matches the query."""
         return queryset.alias(search_vector=StoredVector()).filter(search_vector=self.query).order_by()
 
     def _highlights(self, queryset, *fields):
@@ -96,7 +101,7 @@ class PostgresBackend:
             )
             for field in fields
         ]
-        rows = queryset.values_list("pk", *fields, *headlines)
+        rows = queryset.order_by().values_list("pk", *fields, *headlines)
         count = len(fields)
         return [
             (pk, *(restore_punctuation(marked, text) for text, marked in zip(row[:count], row[count:], strict=True)))
@@ -106,37 +111,35 @@ class PostgresBackend:
     def episode_matches(self, episodes):
         """{episode id: whether the title alone matches} for the episodes whose title, guests or description match."""
         title_match = SearchVectorExact(StoredVector(), self.title_query)
-        return dict(self._matching(episodes).annotate(title_match=title_match).values_list("pk", "title_match"))
+        return dict(self.matching(episodes).annotate(title_match=title_match).values_list("pk", "title_match"))
 
     def heading_counts(self, episodes):
         """{episode id: number of matching section headings}."""
-        matching = self._matching(Section.objects.filter(episode__in=episodes))
+        matching = self.matching(Section.objects.filter(episode__in=episodes))
         return dict(matching.values("episode_id").annotate(n=Count("pk")).values_list("episode_id", "n"))
 
     def line_counts(self, episodes, speaker=None):
         """{episode id: number of matching transcript lines} (only ``speaker``'s lines when given)."""
-        matching = self._matching(_lines(speaker).filter(section__episode__in=episodes))
+        matching = self.matching(_lines(speaker).filter(section__episode__in=episodes))
         counts = matching.values("section__episode_id").annotate(n=Count("pk"))
         return dict(counts.values_list("section__episode_id", "n"))
 
     def line_highlights(self, episode_ids, per_episode, speaker=None):
         """{line id: highlighted text} for the ``per_episode`` most relevant lines of each episode."""
         rank = SearchRank(StoredVector(), self.query)
-        ranked = self._matching(_lines(speaker).filter(section__episode__in=episode_ids)).annotate(
+        ranked = self.matching(_lines(speaker).filter(section__episode__in=episode_ids)).annotate(
             n=Window(RowNumber(), partition_by=F("section__episode_id"), order_by=[rank.desc(), F("pk").asc()])
         )
-        best = list(ranked.filter(n__lte=per_episode).values_list("pk", flat=True))
-        if not best:
-            return {}
+        best = ranked.filter(n__lte=per_episode).values("pk")
         return dict(self._highlights(Line.objects.filter(pk__in=best), "text"))
 
     def heading_highlights(self, episode_ids):
         """{section id: highlighted title} for the matching headings of these episodes."""
-        return dict(self._highlights(self._matching(Section.objects.filter(episode__in=episode_ids)), "title"))
+        return dict(self._highlights(self.matching(Section.objects.filter(episode__in=episode_ids)), "title"))
 
     def episode_highlights(self, episode_ids):
         """{episode id: (highlighted title, highlighted description)} for these episodes where they match."""
-        matching = self._matching(Episode.objects.filter(pk__in=episode_ids))
+        matching = self.matching(Episode.objects.filter(pk__in=episode_ids))
         return {
             pk: (title, description) for pk, title, description in self._highlights(matching, "title", "description")
         }

@@ -66,6 +66,10 @@ class ParsedQuery:
     def without_exclusions(self):
         return ParsedQuery(self.include)
 
+    def without_last_term(self):
+        """Fewer words to match (nothing left when there was one)."""
+        return ParsedQuery(self.include[:-1], self.exclude if len(self.include) > 1 else ())
+
     def without_quotes(self):
         """The same words, each matched anywhere (a phrase that found nothing may still find its words)."""
         words = dict.fromkeys(word for term in self.include for word in term.words)

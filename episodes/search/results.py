@@ -12,12 +12,8 @@ from .query import ParsedQuery
 
 @dataclass
 class LineMatch:
-    line: Line  # with line.section.episode loaded
+    line: Line  # with line.section.episode loaded, for line.get_absolute_url()
     html: str  # escaped text, matches in <mark>
-
-    @property
-    def episode(self):
-        return self.line.section.episode
 
 
 @dataclass

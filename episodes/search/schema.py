@@ -1,10 +1,10 @@
 """The search index, kept by the database itself.
 
 Three things are indexed: each episode's title, guest names and description
-(one document per episode, the title weighing most), each section heading and
-each transcript line. The database keeps them in sync on every write (imports'
-bulk_create, queryset update and delete, admin edits, raw SQL), so no Python
-code has to remember to:
+(one document per episode, its title kept apart so that a match in the title
+alone can be told), each section heading and each transcript line. The
+database keeps them in sync on every write (imports' bulk_create, queryset
+update and delete, admin edits, raw SQL), so no Python code has to remember to:
 
 * SQLite: FTS5 tables. Headings and lines are external-content indexes over
   their tables, fed by triggers; the episode document is its own small FTS5
@@ -54,7 +54,7 @@ def _sqlite_external_index(index, table, column):
     insert = f"INSERT INTO {index}(rowid, {column}) VALUES (new.id, new.{column});"
     return [
         f"CREATE VIRTUAL TABLE {index} USING fts5({column}, content='{table}', content_rowid='id',"
-        f" tokenize='{SQLITE_TOKENIZER}', prefix='2 3')",
+        f" tokenize='{SQLITE_TOKENIZER}')",
         f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {insert} END",
         f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {delete} END",
         f"CREATE TRIGGER {index}_update AFTER UPDATE OF id, {column} ON {table} BEGIN {delete} {insert} END",
@@ -103,8 +103,7 @@ _SQLITE_EPISODE_TRIGGERS = _sqlite_episode_triggers()
 def _sqlite_episode_index():
     """One row per episode: title, guest names, description (its own small FTS5 table)."""
     return [
-        f"CREATE VIRTUAL TABLE {EPISODE_INDEX} USING fts5(title, guests, description,"
-        f" tokenize='{SQLITE_TOKENIZER}', prefix='2 3')",
+        f"CREATE VIRTUAL TABLE {EPISODE_INDEX} USING fts5(title, guests, description, tokenize='{SQLITE_TOKENIZER}')",
         _SQLITE_EPISODE_INSERT,
         *(
             f"CREATE TRIGGER {EPISODE_INDEX}_{name} {event} BEGIN {body} END"

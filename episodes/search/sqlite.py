@@ -2,6 +2,10 @@
 
 FTS5 can only be asked through its own virtual tables, so this backend speaks
 SQL; the match expression is always a query parameter, built from quoted words.
+
+``+rowid IN (...)``: without the ``+``, SQLite hands each listed rowid to FTS5
+as its own lookup, running the MATCH once per rowid (ten times slower for a
+prefix such as ``data*``); with it, one MATCH and a filter.
 """
 
 # ruff: noqa: S608 - table names are this package's constants; every value, the match expression included, is a parameter.
@@ -46,7 +50,7 @@ class SqliteBackend:
         within, params = _subquery(episodes)
         sql = (
             f"SELECT rowid, rowid IN (SELECT rowid FROM {EPISODE_INDEX} WHERE {EPISODE_INDEX} MATCH %s)"
-            f" FROM {EPISODE_INDEX} WHERE {EPISODE_INDEX} MATCH %s AND rowid IN ({within})"
+            f" FROM {EPISODE_INDEX} WHERE {EPISODE_INDEX} MATCH %s AND +rowid IN ({within})"
         )
         return {pk: bool(title) for pk, title in _rows(sql, [self.title_match, self.match, *params])}
 
@@ -77,15 +81,12 @@ class SqliteBackend:
             f" {_LINES_FROM} WHERE {LINE_INDEX} MATCH %s AND s.episode_id IN ({_placeholders(episode_ids)})"
             f"{speaker_sql}"
         )
-        params = [self.match, *episode_ids, *speaker_params, per_episode]
-        best = [pk for (pk,) in _rows(f"SELECT id FROM ({ranked}) WHERE n <= %s", params)]
-        if not best:
-            return {}
         sql = (
             f"SELECT rowid, highlight({LINE_INDEX}, 0, %s, %s) FROM {LINE_INDEX}"
-            f" WHERE {LINE_INDEX} MATCH %s AND rowid IN ({_placeholders(best)})"
+            f" WHERE {LINE_INDEX} MATCH %s AND +rowid IN (SELECT id FROM ({ranked}) WHERE n <= %s)"
         )
-        return dict(_rows(sql, [OPEN, CLOSE, self.match, *best]))
+        params = [OPEN, CLOSE, self.match, self.match, *episode_ids, *speaker_params, per_episode]
+        return dict(_rows(sql, params))
 
     def heading_highlights(self, episode_ids):
         """{section id: highlighted title} for the matching headings of these episodes."""
@@ -99,7 +100,7 @@ class SqliteBackend:
         """{episode id: (highlighted title, highlighted description)} for these episodes where they match."""
         sql = (
             f"SELECT rowid, highlight({EPISODE_INDEX}, 0, %s, %s), highlight({EPISODE_INDEX}, 2, %s, %s)"
-            f" FROM {EPISODE_INDEX} WHERE {EPISODE_INDEX} MATCH %s AND rowid IN ({_placeholders(episode_ids)})"
+            f" FROM {EPISODE_INDEX} WHERE {EPISODE_INDEX} MATCH %s AND +rowid IN ({_placeholders(episode_ids)})"
         )
         rows = _rows(sql, [OPEN, CLOSE, OPEN, CLOSE, self.match, *episode_ids])
         return {pk: (title, description) for pk, title, description in rows}

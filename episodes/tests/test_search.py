@@ -1,7 +1,7 @@
 """Search: what it finds, how it ranks and shows matches, its filters and pages, and any input at all.
 
 Every test here runs on the engine in use: SQLite in the first pass of
-``make test``, PostgreSQL in the second (scripts/test-postgres).
+``make test``, PostgreSQL in the second (scripts/run_postgres_tests.py).
 """
 
 import datetime
@@ -250,6 +250,17 @@ def test_speaker_filter_keeps_only_their_lines(client):
     assert results.line_count == 1
 
 
+def test_speaker_choices_are_the_people_heard_in_published_episodes(client):
+    ann, bob, cy = (Guest.objects.create(slug=slug, name=slug.title()) for slug in ("ann", "bob", "cy"))
+    make_episode(1, sections=lines("ann speaks"))
+    make_episode(2, status=Episode.Status.DRAFT, sections=lines("bob speaks"))
+    Line.objects.filter(text="ann speaks").update(person=ann)
+    Line.objects.filter(text="bob speaks").update(person=bob)
+    html = get(client, q="speaks", speaker="ann").content.decode()
+    assert '<option value="ann" selected>Ann</option>' in html
+    assert 'value="bob"' not in html and 'value="cy"' not in html
+
+
 def test_filters_combine(client):
     topic = Topic.objects.create(name="Marsupials", slug="marsupials")
     make_episode(1, topics=[topic], sections=lines("quokka"))
@@ -290,8 +301,8 @@ def test_pages_of_episode_groups(client):
 
 # The search page's queries, however much it finds: the filter form's choices (4), where
 # episodes match (3), their order (1), the page's episodes and guests (2), highlighted titles (1),
-# headings (2) and lines (3: the best ones, their highlights, the Line objects).
-SEARCH_PAGE_QUERIES = 16
+# headings (2: highlighted, then the sections) and lines (2: the best ones highlighted, then the lines).
+SEARCH_PAGE_QUERIES = 15
 
 
 def test_query_count_does_not_grow_with_results(client, django_assert_num_queries):

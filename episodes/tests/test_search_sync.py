@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 only_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="PostgreSQL only: runs in the PostgreSQL pass of `make test` (scripts/test-postgres)",
+    reason="PostgreSQL only: runs in the PostgreSQL pass of `make test` (scripts/run_postgres_tests.py)",
 )
 
 
@@ -153,5 +153,5 @@ def test_postgres_uses_the_gin_indexes():
     backend = PostgresBackend(parse_query("quokka"))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    assert "episodes_line_search_vector" in backend._matching(Line.objects.all()).explain()
-    assert "episodes_episode_search_vector" in backend._matching(Episode.objects.all()).explain()
+    assert "episodes_line_search_vector" in backend.matching(Line.objects.all()).explain()
+    assert "episodes_episode_search_vector" in backend.matching(Episode.objects.all()).explain()
