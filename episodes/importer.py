@@ -333,24 +333,31 @@ class Importer:
         _check_lengths(Topic, [("name", topic) for topic in data.topics], "a topic: ")
         _assign(episode, **values)
         episode.save()
-        episode.topics.set(self._topics(data.topics))
-        guests_changed = self._write_guests(episode, data)
+        created = outcome == CREATED
+        self._write_topics(episode, data.topics, created)
+        guests_changed = self._write_guests(episode, data, created)
         self._write_clips(episode, data.clips, created=outcome == CREATED)
         if not self._write_transcript(episode, data.sections, created=outcome == CREATED) and guests_changed:
             relink_episode(episode)  # same lines, other guests: who said what may differ
         return outcome
 
     @staticmethod
-    def _topics(names):
+    def _write_topics(episode, names, created):
         by_slug = {slugify(name) or name.lower(): name for name in names}
-        existing = {topic.slug: topic for topic in Topic.objects.filter(slug__in=by_slug)}
-        missing = [Topic(slug=slug, name=name) for slug, name in by_slug.items() if slug not in existing]
-        for topic in missing:
-            topic.save()
-        return [*existing.values(), *missing]
+        topics = {topic.slug: topic for topic in Topic.objects.filter(slug__in=by_slug)}
+        for slug, name in by_slug.items():
+            if slug not in topics:
+                topics[slug] = Topic.objects.create(slug=slug, name=name)
+        if created:  # nothing to compare with: one INSERT
+            Episode.topics.through.objects.bulk_create(
+                Episode.topics.through(episode=episode, topic=topic) for topic in topics.values()
+            )
+        else:
+            episode.topics.set(topics.values())
 
     @staticmethod
-    def _write_guests(episode, data):
+    def _write_guests(episode, data, created):
+        """Link the listed guests in order (placeholders for unknown slugs); True when the list changed."""
         guests = {guest.slug: guest for guest in Guest.objects.filter(slug__in=data.guests)}
         for slug in data.guests:
             if slug not in guests:
@@ -358,13 +365,15 @@ class Importer:
             if guests[slug].is_placeholder:  # every file naming such a guest says so, not only the first
                 data.warnings.append(f"guest {slug!r} has no profile in _people; it is a placeholder")
         wanted = [(guests[slug].pk, position) for position, slug in enumerate(data.guests)]
-        current = list(episode.appearances.values_list("guest_id", "position"))
-        if current != wanted:
+        current = [] if created else list(episode.appearances.values_list("guest_id", "position"))
+        if current == wanted:
+            return False
+        if current:
             episode.appearances.all().delete()
-            Appearance.objects.bulk_create(
-                Appearance(episode=episode, guest_id=guest_id, position=position) for guest_id, position in wanted
-            )
-        return current != wanted
+        Appearance.objects.bulk_create(
+            Appearance(episode=episode, guest_id=guest_id, position=position) for guest_id, position in wanted
+        )
+        return True
 
     @staticmethod
     def _write_clips(episode, clips, created):
