@@ -42,6 +42,8 @@ format: install
 
 bench: install
 	$(BIN)/python bench/import_speed.py
+	$(BIN)/python bench/search_speed.py
+	$(BIN)/python bench/admin_longest_episode.py
 
 check-deploy: install
 	DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
