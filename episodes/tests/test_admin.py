@@ -583,3 +583,19 @@ def test_timestamp_field_shows_seconds_as_a_time():
     assert field.prepare_value(3723) == "1:02:03"
     assert not field.has_changed(754, "12:34")
     assert field.has_changed(754, "12:35")
+
+
+def test_a_line_edited_in_the_admin_is_found_by_its_new_words_only(admin_client, section, client):
+    url = admin_url(Section, "change", section.pk)
+    response = admin_client.get(url)
+    data = form_data(response)
+    edited = line_forms(response).initial_forms[0]
+    anchor = f"#{edited.instance.anchor}"
+    old_phrase = {"q": f'"{edited.instance.text[:60]}"'}
+    assert anchor in client.get(reverse("episodes:search"), old_phrase).content.decode()
+    data[edited.add_prefix("text")] = "Zanzibarian quokkas"
+
+    assert_saved(admin_client.post(url, data))
+
+    assert anchor in client.get(reverse("episodes:search"), {"q": "zanzibarian quokkas"}).content.decode()
+    assert anchor not in client.get(reverse("episodes:search"), old_phrase).content.decode()
