@@ -5,3 +5,6 @@ class EpisodesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "episodes"
     verbose_name = "Podcast archive"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the start-up checks

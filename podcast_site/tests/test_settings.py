@@ -19,8 +19,8 @@ def run_manage(*args, **env):
     )
 
 
-def test_start_up_stops_without_a_secret_key_when_debug_is_off():
-    result = run_manage("check")
+def test_deployment_check_fails_without_a_secret_key():
+    result = run_manage("check", "--deploy")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
@@ -57,3 +57,32 @@ def test_allowed_hosts_come_from_the_environment():
         "shell", "--no-imports", "-c", code, DJANGO_DEBUG="1", DJANGO_ALLOWED_HOSTS="a.example, b.example"
     )
     assert result.stdout.strip() == "['a.example', 'b.example']"
+
+
+def test_the_wsgi_application_refuses_to_start_without_a_secret_key():
+    clean_env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-c", "import podcast_site.wsgi"],
+        cwd=BASE_DIR,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_the_wsgi_application_starts_with_a_secret_key():
+    clean_env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    clean_env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    result = subprocess.run(
+        [sys.executable, "-c", "import podcast_site.wsgi"], cwd=BASE_DIR, env=clean_env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_makemigrations_check_needs_no_secret_key():
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
