@@ -457,8 +457,6 @@ def _check_lengths(model, pairs, where=""):
 
 
 def _assign(instance, **values):
-    """Set only the fields whose value differs; return the names that changed."""
-    changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    for name in changed:
-        setattr(instance, name, values[name])
-    return changed
+    """Copy the file's values onto the model instance (the caller saves it)."""
+    for name, value in values.items():
+        setattr(instance, name, value)

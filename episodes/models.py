@@ -201,10 +201,6 @@ class Episode(models.Model):
         return reverse("episodes:episode_detail", args=[self.slug])
 
     @property
-    def is_published(self):
-        return self.status == self.Status.PUBLISHED
-
-    @property
     def code(self):
         return f"S{self.season:02d}E{self.number:02d}"
 
