@@ -2,7 +2,8 @@
 
 Parsing is pure CPU work on plain data (``parsing.parse_episode``), so a big
 import spreads it over the machine's cores and the caller writes other things
-to the database meanwhile. Small batches are parsed in-process: starting
+to the database meanwhile. Workers are spawned, not forked: they start clean,
+without the caller's database connection or threads. Small batches are parsed in-process: starting
 workers would cost more than it saves.
 """
 
@@ -30,7 +31,7 @@ def parse_in_background(jobs):
     workers = min(os.cpu_count() or 1, len(jobs) // MIN_FILES_PER_WORKER)
     if workers < 2:
         return map(parse_job, jobs)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=gc.disable)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=gc.disable)
     results = pool.map(parse_job, jobs, chunksize=4)
     pool.shutdown(wait=False)  # the pool ends once its queue drains
     return results
