@@ -18,7 +18,6 @@ def test_a_big_batch_uses_workers_and_matches_parsing_in_process(monkeypatch):
 
     results = list(parsing_pool.parse_in_background(batch))
 
-    assert not isinstance(parsing_pool.parse_in_background(batch), map)
     assert len(results) == len(batch)
     for (name, text), result in zip(batch[:-1], results[:-1], strict=True):
         assert result == parse_episode(text, name)
@@ -32,3 +31,31 @@ def test_a_small_batch_is_parsed_in_process():
 
     assert isinstance(results, map)
     assert [result.slug for result in results] == [parse_episode(text, name).slug for name, text in batch]
+
+
+def test_a_broken_pool_falls_back_to_parsing_in_process(monkeypatch):
+    monkeypatch.setattr(parsing_pool.os, "cpu_count", lambda: 2)
+    batch = jobs()
+
+    def broken(job):
+        raise parsing_pool.BrokenProcessPool("a worker died")
+
+    class Pool:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def map(self, fn, items, chunksize):
+            yield parsing_pool.parse_job(items[0])
+            yield broken(items[1])
+
+        def shutdown(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(parsing_pool, "ProcessPoolExecutor", Pool)
+
+    results = list(parsing_pool.parse_in_background(batch))
+
+    assert len(results) == len(batch)
+    assert [getattr(result, "slug", None) for result in results[:-1]] == [
+        parse_episode(text, name).slug for name, text in batch[:-1]
+    ]
