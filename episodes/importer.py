@@ -24,7 +24,7 @@ from django.utils.text import slugify
 from .models import Appearance, Clip, Episode, Guest, Line, Section, Topic
 from .parsing import EPISODE_SUFFIXES, ParseError, is_draft_filename, parse_person
 from .parsing_pool import parse_in_background
-from .speakers import is_configured_host, relink_all, relink_episode, speaker_matcher
+from .speakers import is_configured_host, matcher_for_guests, relink_all, relink_episode
 
 CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED = "created", "updated", "unchanged", "skipped", "failed"
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED)
@@ -130,6 +130,7 @@ class Importer:
         self.max_bytes = max_bytes or settings.PODCAST_MAX_FILE_BYTES
         self.progress = progress or (lambda done, total: None)
         self.now = timezone.now()
+        self._speaker_matcher = None
 
     def run(self, paths, people_dirs=()):
         # The parsed archive is hundreds of thousands of small objects that live
@@ -335,9 +336,9 @@ class Importer:
         episode.save()
         created = outcome == CREATED
         self._write_topics(episode, data.topics, created)
-        guests_changed = self._write_guests(episode, data, created)
+        guests, guests_changed = self._write_guests(episode, data, created)
         self._write_clips(episode, data.clips, created=outcome == CREATED)
-        if not self._write_transcript(episode, data.sections, created=outcome == CREATED) and guests_changed:
+        if not self._write_transcript(episode, data.sections, guests, created) and guests_changed:
             relink_episode(episode)  # same lines, other guests: who said what may differ
         return outcome
 
@@ -357,7 +358,7 @@ class Importer:
 
     @staticmethod
     def _write_guests(episode, data, created):
-        """Link the listed guests in order (placeholders for unknown slugs); True when the list changed."""
+        """Link the listed guests in order (placeholders for unknown slugs); returns them, and whether they changed."""
         guests = {guest.slug: guest for guest in Guest.objects.filter(slug__in=data.guests)}
         for slug in data.guests:
             if slug not in guests:
@@ -366,14 +367,13 @@ class Importer:
                 data.warnings.append(f"guest {slug!r} has no profile in _people; it is a placeholder")
         wanted = [(guests[slug].pk, position) for position, slug in enumerate(data.guests)]
         current = [] if created else list(episode.appearances.values_list("guest_id", "position"))
-        if current == wanted:
-            return False
-        if current:
-            episode.appearances.all().delete()
-        Appearance.objects.bulk_create(
-            Appearance(episode=episode, guest_id=guest_id, position=position) for guest_id, position in wanted
-        )
-        return True
+        if current != wanted:
+            if current:
+                episode.appearances.all().delete()
+            Appearance.objects.bulk_create(
+                Appearance(episode=episode, guest_id=guest_id, position=position) for guest_id, position in wanted
+            )
+        return [guests[slug] for slug in data.guests], current != wanted
 
     @staticmethod
     def _write_clips(episode, clips, created):
@@ -391,8 +391,7 @@ class Importer:
             for position, clip in enumerate(clips)
         )
 
-    @staticmethod
-    def _write_transcript(episode, sections, created):
+    def _write_transcript(self, episode, sections, guests, created):
         if not created:
             current = _transcript_rows(episode)
             wanted = [
@@ -406,7 +405,9 @@ class Importer:
             Section(episode=episode, position=position, title=section.title, start_sec=section.start_sec)
             for position, section in enumerate(sections)
         )
-        person_id = speaker_matcher(episode).person_id
+        if self._speaker_matcher is None:  # hosts and aliases, read once the people are in
+            self._speaker_matcher = matcher_for_guests()
+        person_id = self._speaker_matcher(guests).person_id
         Line.objects.bulk_create(
             (
                 Line(

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from .models import Appearance, Guest, Line, SpeakerAlias
 
@@ -165,10 +165,12 @@ def _aliases():
     }
 
 
-def speaker_matcher(episode):
-    """A matcher for ``episode``'s lines, as its guests, the hosts and the aliases stand now (two queries)."""
-    people = Guest.objects.filter(Q(appearances__episode=episode) | Q(is_host=True)).distinct()
-    return SpeakerMatcher(_people(people), _aliases())
+def matcher_for_guests():
+    """A function guests -> SpeakerMatcher, with the hosts and aliases read once (for an import's many episodes)."""
+    hosts, aliases = _people(Guest.objects.filter(is_host=True)), _aliases()
+    return lambda guests: SpeakerMatcher(
+        [*hosts, *(Person(guest.pk, guest.name, guest.slug) for guest in guests)], aliases
+    )
 
 
 def relink_episode(episode) -> int:

@@ -57,6 +57,8 @@ class ArchiveLoader(_BaseLoader):
                         raise ConstructorError(
                             "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
                         )
+                    if key in mapping:  # YAML forbids it; PyYAML would keep the last silently
+                        raise ConstructorError(None, None, f"the key {key!r} is given twice", key_node.start_mark)
                     mapping[key] = build(value_node)
                 return mapping
             if isinstance(node, yaml.SequenceNode) and tag == SEQ_TAG:

@@ -436,3 +436,9 @@ def test_person_without_short_takes_the_file_name():
         "https://www.example.org",
         "Bio.",
     )
+
+
+def test_a_key_given_twice_is_an_error():
+    text = "---\nseason: 3\nepisode: 7\ntitle: T\nseason: 4\n---\n"
+    with pytest.raises(ParseError, match="line 5, column 1: not valid YAML: the key 'season' is given twice"):
+        parse_episode(text, "x.md")
