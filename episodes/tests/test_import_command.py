@@ -246,3 +246,32 @@ def test_dry_run_writes_nothing_and_counts_what_would_happen(db, tmp_path):
     assert result.status == 1
     assert result.out.strip() == f"dry run, nothing written: {summary(updated=1, failed=1)}"
     assert db_snapshot() == before
+
+
+def test_every_file_outcome_appears_at_verbosity_3_only(db):
+    draft = EDGE_CASES / "_draft-episode.md"
+    quiet = run_command(OTHER, draft, "-v", "2")
+    assert f"{OTHER}:" not in quiet.out
+
+    Episode.objects.all().delete()
+    loud = run_command(OTHER, draft, "-v", "3")
+    assert f"{OTHER}: created" in loud.out.splitlines()
+    assert f"{draft}: skipped" in loud.out.splitlines()
+
+
+def test_a_people_folder_inside_an_imported_folder_is_read_as_people(db, tmp_path):
+    people = tmp_path / "archive" / "_people"
+    episodes = tmp_path / "archive" / "episodes"
+    people.mkdir(parents=True)
+    episodes.mkdir()
+    (people / "willrussell.md").write_bytes((FIXTURES / "_people" / "willrussell.md").read_bytes())
+    (episodes / "sections.md").write_bytes(OTHER.read_bytes())
+
+    result = run_command(tmp_path / "archive")
+
+    assert result.status == 0
+    assert result.out.splitlines() == [
+        "people: created 1, updated 0, unchanged 0, skipped 0, failed 0",
+        summary(created=1),
+    ]
+    assert Guest.objects.get().slug == "willrussell"
