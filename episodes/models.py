@@ -7,6 +7,7 @@ file), each holding its spoken lines in order.
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from .text import render_markdown, sanitize_intro
 from .timecodes import format_timestamp
@@ -56,8 +57,17 @@ class Guest(models.Model):
 
     slug = models.SlugField(max_length=100, unique=True, help_text="The person's “short” id.")
     name = models.CharField(max_length=200)
-    picture = models.CharField(
-        max_length=300, blank=True, help_text="Path under the media folder, e.g. images/authors/x.jpg."
+    picture = models.ImageField(
+        upload_to="people/",
+        max_length=300,
+        blank=True,
+        help_text="A JPEG, PNG or WebP portrait.",
+    )
+    # Set by the code that stores the file, not by ImageField, which would open the file on every load.
+    picture_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    picture_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    picture_renditions = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="Resized copies of the picture, by format and width."
     )
     bio = models.TextField(blank=True, help_text="Markdown.")
     bio_html = models.TextField(blank=True, editable=False)
@@ -72,9 +82,16 @@ class Guest(models.Model):
         default=False, help_text="Hosts are matched as speakers in every episode, not only where listed as guests."
     )
     extra = models.JSONField(default=dict, blank=True, help_text="Profile fields the app does not model.")
+    source_layout = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="How the source file wrote its front matter (key order, values as written), for a lossless export.",
+    )
     source_path = models.CharField(max_length=500, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = GuestManager()
 
@@ -119,8 +136,13 @@ class SpeakerAlias(models.Model):
 
 class EpisodeQuerySet(models.QuerySet):
     def published(self):
-        """The one place that says which episodes the public may see."""
-        return self.filter(status=Episode.Status.PUBLISHED)
+        """The one place that says which episodes the public may see.
+
+        An episode marked published whose date is still ahead is *scheduled*:
+        it goes public on that day without anyone touching it.
+        """
+        due = models.Q(published_on__isnull=True) | models.Q(published_on__lte=timezone.localdate())
+        return self.filter(due, status=Episode.Status.PUBLISHED)
 
     def with_listing_data(self):
         """What an episode card shows besides the episode itself: its guests."""
@@ -163,7 +185,18 @@ class Episode(models.Model):
     )
     show_notes = models.TextField(blank=True, help_text="Markdown.")
     show_notes_html = models.TextField(blank=True, editable=False)
-    image = models.CharField(max_length=300, blank=True, help_text="Path under the media folder.")
+    image = models.ImageField(
+        upload_to="covers/",
+        max_length=300,
+        blank=True,
+        help_text="A JPEG, PNG or WebP cover.",
+    )
+    # Set by the code that stores the file, not by ImageField, which would open the file on every load.
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_renditions = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="Resized copies of the cover, by format and width."
+    )
     youtube_id = models.CharField("YouTube id", max_length=50, blank=True)
     anchor_id = models.CharField("Anchor id", max_length=300, blank=True)
     youtube_url = models.URLField("YouTube", max_length=500, blank=True)
@@ -176,9 +209,19 @@ class Episode(models.Model):
     duration = models.PositiveIntegerField(null=True, blank=True, help_text="In seconds.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     extra = models.JSONField(default=dict, blank=True, help_text="Front matter keys the app does not model.")
+    source_layout = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="How the source file wrote its front matter (key order, values as written), for a lossless export.",
+    )
     source_path = models.CharField(max_length=500, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edited_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last change made in the admin (episode or transcript)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = EpisodeQuerySet.as_manager()
 
@@ -222,6 +265,21 @@ class Episode(models.Model):
             return self.youtube_url
         url = f"https://www.youtube.com/watch?v={self.youtube_id}"
         return f"{url}&t={sec}s" if sec is not None else url
+
+
+class SlugHistory(models.Model):
+    """A slug or file stem an episode was once known by, so old links still find it."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="slug_history")
+    slug = models.CharField(max_length=300, unique=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "slug history"
+
+    def __str__(self):
+        return f"{self.slug} → {self.episode.slug}"
 
 
 class Appearance(models.Model):
@@ -305,6 +363,12 @@ class Line(models.Model):
     )
     sec = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField()
+    raw = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The item as written in the file, kept only where it differs from what the fields would give.",
+    )
 
     class Meta:
         ordering = ["section", "position"]

@@ -19,8 +19,8 @@ def site_name():
 
 @register.filter
 def media_url(path):
-    """The URL of a file under the media folder, e.g. "images/authors/x.jpg"."""
-    return settings.MEDIA_URL + quote(path) if path else ""
+    """The URL of a file under the media folder, e.g. "images/authors/x.jpg", or of an image field's file."""
+    return settings.MEDIA_URL + quote(str(path)) if path else ""
 
 
 @register.simple_tag
