@@ -247,6 +247,16 @@ class Episode(models.Model):
     def code(self):
         return f"S{self.season:02d}E{self.number:02d}"
 
+    def mark_edited(self):
+        """Record a change made by an editor (to the episode or its transcript), which a re-import must not undo."""
+        now = timezone.now()
+        Episode.objects.filter(pk=self.pk).update(edited_at=now, updated_at=now)
+        self.edited_at = self.updated_at = now
+
+    @property
+    def edited_since_import(self):
+        return self.edited_at is not None and (self.imported_at is None or self.edited_at > self.imported_at)
+
     @property
     def duration_display(self):
         return format_timestamp(self.duration) if self.duration is not None else ""
