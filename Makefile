@@ -7,7 +7,7 @@ DEV_ENV := DJANGO_DEBUG=1 DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test lint format bench check-deploy clean
+.PHONY: install serve serve-prod test lint format bench check-deploy clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
@@ -24,6 +24,14 @@ serve: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py import_episodes fixtures/_podcast
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (gunicorn.conf.py says which is missing);
+# GUNICORN_BIND, GUNICORN_WORKERS, ... as documented there.
+serve-prod: install
+	@$(BIN)/python gunicorn.conf.py
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,6 +52,7 @@ bench: install
 	$(BIN)/python bench/import_speed.py
 	$(BIN)/python bench/search_speed.py
 	$(BIN)/python bench/admin_longest_episode.py
+	$(BIN)/python bench/quality_speed.py
 
 check-deploy: install
 	DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \

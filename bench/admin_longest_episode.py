@@ -4,8 +4,13 @@
 
 Imports fixtures/_podcast into a fresh SQLite database, logs a superuser in,
 and GETs the change page of the longest episode and of its biggest section
-(the one with most lines) N times each. Prints the median and the worst time
-and the number of queries. The target is well under a second for each.
+(the one with most lines) N times each, then every page of the transcript
+editor (episodes/admin_transcript.py) on a line in the middle of that section,
+then submits each editor action N times, each followed by the action that
+undoes it (add/delete, split/merge, move back/move on, shift +5/-5 seconds,
+rename/rename back), so every round acts on the same transcript. Prints the
+median and the worst time and the number of queries. The target is well under
+a second for each.
 """
 
 import argparse
@@ -37,6 +42,87 @@ def timed_get(client, url, rounds):
         if response.status_code != 200:
             sys.exit(f"GET {url} answered {response.status_code}")
     return statistics.median(times), max(times), len(queries)
+
+
+def report(label, times, queries):
+    median, worst = statistics.median(times), max(times)
+    print(f"  {label:45} {median * 1000:6.1f} ms  (worst {worst * 1000:6.1f} ms, {queries} queries)")
+
+
+def timed_post(client, url, data):
+    """(seconds, queries) of POST ``url``, which must succeed (redirect)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        response = client.post(url, data)
+        elapsed = time.perf_counter() - start
+    if response.status_code != 302:
+        errors = response.context["form"].errors if response.context else ""
+        sys.exit(f"POST {url} answered {response.status_code} {errors}")
+    return elapsed, len(queries)
+
+
+def time_editor(client, episode, section, rounds):
+    """Every page and action of the transcript editor on ``section`` (a line in its middle)."""
+    from django.urls import reverse
+
+    from episodes.models import Line
+
+    def line_url(action, line):
+        return reverse(f"admin:episodes_section_{action}_line", args=[line.section_id, line.pk])
+
+    def lines():
+        return list(Line.objects.filter(section=section).order_by("position"))
+
+    def middle():
+        current = lines()
+        return current[(len(current) - 1) // 2]
+
+    rename = reverse("admin:episodes_episode_rename_speaker", args=[episode.pk])
+    line = middle()
+    print(f"editor pages on line {line.position} of that section:")
+    for label, url in [
+        ("add a line after it", line_url("add", line)),
+        ("split it", line_url("split", line)),
+        ("merge it with the next", line_url("merge", line)),
+        ("move the first line", line_url("move", lines()[0])),
+        ("shift times from it", line_url("shift", line)),
+        ("delete it (confirmation)", line_url("delete", line)),
+        ("rename a speaker", rename),
+    ]:
+        median, worst, queries = timed_get(client, url, rounds)
+        print(f"  {label:45} {median * 1000:6.1f} ms  (worst {worst * 1000:6.1f} ms, {queries} queries)")
+
+    times, queries = {}, {}
+
+    def act(label, url, data):
+        elapsed, count = timed_post(client, url, data)
+        times.setdefault(label, []).append(elapsed)
+        queries[label] = count
+
+    for _ in range(rounds):
+        line = middle()
+        act("add a line", line_url("add", line), {"speaker": "Will", "sec": "1:00", "text": "A bench line."})
+        added = Line.objects.get(section=section, text="A bench line.")
+        act("delete a line", line_url("delete", added), {})
+        line = middle()
+        cut = line.text.find(" ", len(line.text) // 2)
+        parts = {"first": line.text[:cut], "second": line.text[cut:], "speaker": line.speaker, "sec": line.timestamp}
+        act("split a line", line_url("split", line), parts)
+        act("merge it back", line_url("merge", line), {})
+        first = lines()[0]
+        act("move the first line back", line_url("move", first), {"direction": "previous"})
+        act("move it on again", line_url("move", Line.objects.get(pk=first.pk)), {"direction": "next"})
+        line = middle()
+        act("shift times by +5 s", line_url("shift", line), {"seconds": "5"})
+        act("shift times by -5 s", line_url("shift", line), {"seconds": "-5"})
+        act("rename a speaker (on every line)", rename, {"speaker": "Will", "new": "Will R."})
+        act("rename it back", rename, {"speaker": "Will R.", "new": "Will"})
+    print(f"editor actions, median and worst of {rounds} POSTs each:")
+    for label, measured in times.items():
+        report(label, measured, queries[label])
 
 
 def main():
@@ -81,6 +167,7 @@ def main():
         url = reverse(f"admin:episodes_{model}_change", args=[pk])
         median, worst, queries = timed_get(client, url, args.rounds)
         print(f"  {label:45} {median * 1000:6.1f} ms  (worst {worst * 1000:6.1f} ms, {queries} queries)")
+    time_editor(client, episode, section, args.rounds)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,13 @@ from django.db.models import Count, Prefetch
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html
 
-from . import speakers
+from . import admin_import, old_links, publishing, quality_admin, speakers
+from .admin_publishing import PUBLISHED_ON_HELP, STATUS_HELP, EditedSinceImportFilter, PublicationStateFilter
+from .admin_transcript import EpisodeEditorMixin, LineActionsInlineMixin, LineFormSet, SectionEditorMixin
 from .forms import URL_FIELD_OPTIONS, ClipForm, LineForm, PositionedInlineFormSet, SectionForm, SpeakerAliasForm
+from .image_admin import ImageAdminMixin
 from .models import Appearance, Clip, Episode, Guest, Line, Section, SpeakerAlias, Topic
 from .timecodes import format_timestamp
 
@@ -74,19 +78,35 @@ class ClipInline(admin.TabularInline):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(BaseAdmin):
-    list_display = ["season", "number", "title", "guest_names", "status", "published_on"]
+class EpisodeAdmin(ImageAdminMixin, EpisodeEditorMixin, BaseAdmin):
+    list_display = ["thumbnail", "season", "number", "title", "guest_names", "state", "published_on"]
     list_display_links = ["title"]
-    list_filter = ["season", "status", "topics"]
+    list_filter = ["season", PublicationStateFilter, EditedSinceImportFilter, "topics"]
     search_fields = ["title", "description", "guests__name", "guests__slug"]
     autocomplete_fields = ["topics"]
     formfield_overrides = HTTPS_URLS
     prepopulated_fields = {"slug": ["title"]}
     inlines = [AppearanceInline, ClipInline]
     actions = ["publish", "unpublish"]
-    readonly_fields = ["transcript_sections", "source_path", "content_hash", "imported_at"]
+    readonly_fields = ["publication", "transcript_sections", "source_path", "content_hash", "imported_at", "edited_at"]
     fieldsets = [
-        (None, {"fields": ["season", "number", "title", "short_title", "slug", "status", "published_on", "topics"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "season",
+                    "number",
+                    "title",
+                    "short_title",
+                    "slug",
+                    "status",
+                    "published_on",
+                    "publication",
+                    "topics",
+                ]
+            },
+        ),
+        ("Cover", {"fields": ["image"]}),
         ("Text", {"fields": ["description", "intro", "show_notes"]}),
         ("Transcript", {"fields": ["transcript_sections"]}),
         (
@@ -94,7 +114,6 @@ class EpisodeAdmin(BaseAdmin):
             {
                 "classes": ["collapse"],
                 "fields": [
-                    "image",
                     "duration",
                     "youtube_id",
                     "youtube_url",
@@ -105,8 +124,40 @@ class EpisodeAdmin(BaseAdmin):
                 ],
             },
         ),
-        ("Source file", {"classes": ["collapse"], "fields": ["extra", "source_path", "content_hash", "imported_at"]}),
+        (
+            "Source file",
+            {"classes": ["collapse"], "fields": ["extra", "source_path", "content_hash", "imported_at", "edited_at"]},
+        ),
     ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs.setdefault("help_texts", {"status": STATUS_HELP, "published_on": PUBLISHED_ON_HELP})
+        return super().get_form(request, obj, **kwargs)
+
+    def get_urls(self):
+        return [*admin_import.urls(self), *quality_admin.urls(self), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"can_import": admin_import.can_import(self, request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, episode):
+        return publishing.state_label(episode)
+
+    @admin.display(description="visibility")
+    def publication(self, episode):
+        """Where the episode stands, with a link to see its page (a preview while it is not public)."""
+        if episode.pk is None:
+            return "Not saved yet."
+        notice = publishing.preview_notice(episode)
+        label = "Preview" if notice else "View on site"
+        return format_html(
+            '{} · <a href="{}" target="_blank" rel="noopener">{}</a>',
+            notice or "Public",
+            episode.get_absolute_url(),
+            label,
+        )
 
     def get_list_queryset(self, queryset):
         return queryset.prefetch_related(
@@ -129,6 +180,10 @@ class EpisodeAdmin(BaseAdmin):
         super().save_related(request, form, formsets, change)
         # The guests may have changed, and with them who each line's speaker is.
         speakers.relink_episode(form.instance)
+        if change and "slug" in form.changed_data:
+            old_links.record_slug_change(form.instance, form.initial["slug"])  # the old URL redirects here
+        if not change or form.has_changed() or any(formset.has_changed() for formset in formsets):
+            form.instance.mark_edited()  # a later import of its file must not undo this
 
     @admin.action(description="Publish the selected episodes", permissions=["change"])
     def publish(self, request, queryset):
@@ -139,23 +194,30 @@ class EpisodeAdmin(BaseAdmin):
         self._set_status(request, queryset, Episode.Status.DRAFT)
 
     def _set_status(self, request, queryset, status):
-        changed = 0
+        changed = scheduled = 0
         # One save per episode (not queryset.update) so save() and its signals run.
         for episode in queryset.exclude(status=status):
             episode.status = status
             episode.save()
+            episode.mark_edited()
+            self.log_change(request, episode, f"Set to {Episode.Status(status).label.lower()} (action).")
             changed += 1
-        self.message_user(request, f"{changed} episode(s) set to {Episode.Status(status).label.lower()}.")
+            scheduled += publishing.state(episode) == publishing.State.SCHEDULED
+        message = f"{changed} episode(s) set to {Episode.Status(status).label.lower()}"
+        if scheduled:
+            message += f"; {scheduled} of them are scheduled and go public on their publish date"
+        self.message_user(request, message + ".")
 
 
 # --- transcript sections ------------------------------------------------
 
 
-class LineInline(admin.TabularInline):
+class LineInline(LineActionsInlineMixin, admin.TabularInline):
     model = Line
     form = LineForm
-    formset = PositionedInlineFormSet
-    readonly_fields = ["person"]
+    formset = LineFormSet
+    readonly_fields = ["person", "line_actions"]
+    can_delete = False  # a line is deleted from its own page, after a confirmation (admin_transcript)
     ordering = ["position"]
     extra = 1
 
@@ -165,7 +227,7 @@ class LineInline(admin.TabularInline):
 
 
 @admin.register(Section)
-class SectionAdmin(BaseAdmin):
+class SectionAdmin(SectionEditorMixin, BaseAdmin):
     form = SectionForm
     list_display = ["title_or_opening", "episode", "position", "start", "line_count"]
     list_select_related = ["episode"]
@@ -207,6 +269,17 @@ class SectionAdmin(BaseAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         speakers.relink_episode(form.instance.episode)
+        if not change or form.has_changed() or any(formset.has_changed() for formset in formsets):
+            form.instance.episode.mark_edited()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        obj.episode.mark_edited()
+
+    def delete_queryset(self, request, queryset):
+        episodes = Episode.objects.filter(pk__in=set(queryset.values_list("episode_id", flat=True)))
+        super().delete_queryset(request, queryset)
+        episodes.mark_edited()
 
 
 # --- people and topics --------------------------------------------------
@@ -238,8 +311,8 @@ MATCHING_FIELDS = {"name", "slug", "is_host"}
 
 
 @admin.register(Guest)
-class GuestAdmin(BaseAdmin):
-    list_display = ["name", "slug", "is_placeholder", "is_host"]
+class GuestAdmin(ImageAdminMixin, BaseAdmin):
+    list_display = ["thumbnail", "name", "slug", "is_placeholder", "is_host"]
     list_filter = ["is_host", "is_placeholder"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

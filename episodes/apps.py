@@ -8,3 +8,6 @@ class EpisodesConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the start-up checks
+        from .cache import connect_signals
+
+        connect_signals()  # edits and deletions invalidate cached pages

@@ -118,11 +118,18 @@ class LineForm(forms.ModelForm):
         field_classes = {"sec": TimestampField}
         labels = {"sec": "Time"}
         widgets = {
-            "position": forms.NumberInput(attrs={"style": "width: 5em"}),
+            "position": forms.NumberInput(attrs={"class": "vIntegerField"}),
             "speaker": forms.TextInput(attrs={"size": 16}),
             "sec": time_input(),
             "text": forms.Textarea(attrs={"rows": 2, "cols": 90}),
         }
+
+    def clean_speaker(self):
+        # Many imported lines have no speaker and may stay so, but an editor may not add or clear one that way.
+        speaker = self.cleaned_data["speaker"]
+        if not speaker and (self.instance.pk is None or self.instance.speaker):
+            raise forms.ValidationError("Enter who says this line.")
+        return speaker
 
 
 class ClipForm(forms.ModelForm):
@@ -133,7 +140,7 @@ class ClipForm(forms.ModelForm):
         field_classes = {"start_sec": TimestampField, "end_sec": TimestampField}
         labels = {"start_sec": "Start", "end_sec": "End"}
         widgets = {
-            "position": forms.NumberInput(attrs={"style": "width: 5em"}),
+            "position": forms.NumberInput(attrs={"class": "vIntegerField"}),
             "start_sec": time_input(),
             "end_sec": time_input(),
         }

@@ -21,17 +21,28 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import image_import, images, old_links
+from .bulk_insert import insert_rows
+from .cache import content_changed, signals_muted
+from .database_faults import stop_on_database_fault
 from .models import Appearance, Clip, Episode, Guest, Line, Section, Topic
 from .parsing import EPISODE_SUFFIXES, ParseError, is_draft_filename, parse_person
-from .parsing_pool import parse_in_background
+from .parsing_pool import parse_in_background, parse_job
+from .source_layout import record_stored
 from .speakers import is_configured_host, matcher_for_guests, relink_all, relink_episode
 
 CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED = "created", "updated", "unchanged", "skipped", "failed"
-OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED)
+# An episode changed in the admin since its last import, which a changed file did not overwrite.
+CONFLICT = "conflict"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED, CONFLICT, FAILED)
 
 
 class ImportFailure(Exception):
     """A file that cannot be written; the message says why."""
+
+
+class EditConflict(ImportFailure):
+    """The file's episode was edited in the admin since its last import; the file is not written."""
 
 
 @dataclass
@@ -58,8 +69,13 @@ class ImportReport:
         return [result for result in self.people + self.episodes if result.outcome == FAILED]
 
     @property
+    def conflicts(self):
+        return [result for result in self.episodes if result.outcome == CONFLICT]
+
+    @property
     def ok(self):
-        return not self.failures
+        """No file failed and none was held back by an editor's change (the command exits 1 otherwise)."""
+        return not self.failures and not self.conflicts
 
 
 @dataclass
@@ -81,8 +97,17 @@ class _EpisodeBatch:
     parsing: object = None  # iterator of EpisodeData or ParseError, one per candidate
 
 
+def topic_slug(name):
+    """The topic a name in a file's ``topics`` stands for: "MLOps" and "mlops" are one topic."""
+    return slugify(name) or name.lower()
+
+
 def content_hash(raw):
     return hashlib.sha256(raw).hexdigest()
+
+
+# How a file uploaded in the admin is recorded as its episode's source (episodes.uploads): "upload:name.md".
+UPLOAD_PREFIX = "upload:"
 
 
 def source_key(path):
@@ -124,13 +149,34 @@ def find_files(paths):
 class Importer:
     """Imports files; ``run`` returns an ImportReport and never raises for a bad file."""
 
-    def __init__(self, *, include_drafts=False, dry_run=False, max_bytes=None, progress=None):
+    def __init__(
+        self,
+        *,
+        include_drafts=False,
+        dry_run=False,
+        overwrite_edits=False,
+        max_bytes=None,
+        progress=None,
+        source_key=source_key,
+        parse_in_workers=True,
+        images_root=None,
+    ):
         self.include_drafts = include_drafts
         self.dry_run = dry_run
+        # Without it, an episode edited in the admin since its last import keeps the edit (CONFLICT).
+        self.overwrite_edits = overwrite_edits
+        # What a file is recorded as (``source_path``); the admin's upload names files by their uploaded name.
+        self.source_key = source_key
+        # The admin's upload parses in its own process: forking a threaded web worker is not safe.
+        self.parse_in_workers = parse_in_workers
         self.max_bytes = max_bytes or settings.PODCAST_MAX_FILE_BYTES
         self.progress = progress or (lambda done, total: None)
         self.now = timezone.now()
         self._speaker_matcher = None
+        self._topics = self._guests = None  # {slug: row}, read once the people are in
+        self._episode_keys = None  # (season, number) and slug of every episode written so far
+        # Covers and pictures: read, checked and stored beside the writing (episodes/image_import.py).
+        self.images = image_import.ImportImages(images_root=images_root, store=not dry_run, background=parse_in_workers)
 
     def run(self, paths, people_dirs=()):
         # The parsed archive is hundreds of thousands of small objects that live
@@ -139,10 +185,16 @@ class Importer:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._run(paths, people_dirs)
+            # The run is one change to the public site, not one per row written (see episodes/cache.py).
+            with signals_muted():
+                report = self._run(paths, people_dirs)
         finally:
+            self.images.close()
             if gc_was_enabled:
                 gc.enable()
+        if not self.dry_run and any(result.outcome in (CREATED, UPDATED) for result in report.people + report.episodes):
+            content_changed()
+        return report
 
     def _run(self, paths, people_dirs):
         report = ImportReport()
@@ -161,19 +213,23 @@ class Importer:
 
     @contextmanager
     def _outer_transaction(self):
-        # A dry run does all the work, inside one transaction that is rolled back.
-        if not self.dry_run:
-            yield
-            return
+        # One transaction for the run, one savepoint per file: a failed file rolls
+        # back alone, a killed import leaves everything as it was, and SQLite's
+        # search index flushes once instead of once per file. A dry run does all
+        # the work and rolls it back.
         with transaction.atomic():
             yield
-            transaction.set_rollback(True)
+            if self.dry_run:
+                transaction.set_rollback(True)
 
     def _read(self, path):
-        size = path.stat().st_size
-        if size > self.max_bytes:
-            raise ImportFailure(f"file is {size:,} bytes, over the {self.max_bytes:,}-byte limit")
-        return path.read_bytes()
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise ImportFailure(f"file is {size:,} bytes, over the {self.max_bytes:,}-byte limit")
+            return path.read_bytes()
+        except FileNotFoundError as e:  # found when the run started, gone now
+            raise ImportFailure("the file vanished during the import (moved or deleted); nothing was read") from e
 
     @staticmethod
     def _decode(raw):
@@ -185,39 +241,79 @@ class Importer:
     # --- people ---------------------------------------------------------
 
     def import_people(self, folder):
-        results = []
+        results, new, pictures = [], [], []
         guests = {guest.slug: guest for guest in Guest.objects.all()}
         known = {guest.source_path: guest.content_hash for guest in guests.values() if guest.source_path}
+        known_content = {(_file_name(key), digest) for key, digest in known.items()}  # as for episodes
         for path in sorted(folder.glob("*.md")):
             if is_draft_filename(path.name):
                 results.append(FileResult(path, SKIPPED, "draft or template"))
                 continue
             try:
                 raw = self._read(path)
-                key, digest = source_key(path), content_hash(raw)
-                if known.get(key) == digest:
+                key, digest = self.source_key(path), content_hash(raw)
+                if known.get(key) == digest or (path.name, digest) in known_content:
                     results.append(FileResult(path, UNCHANGED))
                     continue
                 person = parse_person(self._decode(raw), path.name)
+                self.images.submit(("guest", person.slug), person.picture, path, person.slug, "picture")
                 guest = guests.get(person.slug)
-                outcome = UPDATED if guest else CREATED
-                guests[person.slug] = self._write_person(guest or Guest(slug=person.slug), person, key, digest)
-                results.append(FileResult(path, outcome, warnings=person.warnings))
+                if guest is None:  # written below, with the other new people, in one statement
+                    guests[person.slug] = guest = self._person_values(Guest(slug=person.slug), person, key, digest)
+                    results.append(FileResult(path, CREATED, warnings=person.warnings))
+                    new.append((guest, results[-1]))
+                    pictures.append((guest, person.picture, results[-1]))
+                    continue
+                self._person_values(guest, person, key, digest).save()
+                results.append(FileResult(path, UPDATED, warnings=person.warnings))
+                pictures.append((guest, person.picture, results[-1]))
             except (ParseError, ImportFailure, DatabaseError, OSError) as e:
+                stop_on_database_fault(path, e)  # a full or read-only database fails every file: stop
                 results.append(FileResult(path, FAILED, str(e)))
+        self._set_pictures(pictures)
+        self._create_people(new)
         return results
 
-    def _write_person(self, guest, person, key, digest):
-        """Save ``guest`` with the profile's values (one statement, so atomic by itself)."""
+    def _set_pictures(self, people):
+        """Give the people just read their pictures: new ones before their INSERT, the others in one UPDATE."""
+        changed = []
+        for guest, picture, result in people:
+            picture_changed = image_import.apply(
+                guest, self.images.result(("guest", guest.slug)), picture, result.warnings
+            )
+            # What the picture was stored as, so the export knows it unchanged (saved with the picture).
+            if record_stored(guest.source_layout, "picture", guest.picture.name) or picture_changed:
+                changed.append(guest)
+        fields = [*images.PORTRAIT.fields(), "source_layout"]
+        Guest.objects.bulk_update([guest for guest in changed if guest.pk], fields, batch_size=500)
+
+    @staticmethod
+    def _create_people(new):
+        """INSERT new people at once; should that fail, one by one, so only the faulty file fails."""
+        try:
+            with transaction.atomic():
+                Guest.objects.bulk_create([guest for guest, _result in new])
+            return
+        except DatabaseError:
+            pass
+        for guest, result in new:
+            try:
+                with transaction.atomic():
+                    guest.save()
+            except DatabaseError as e:
+                stop_on_database_fault(result.path, e)
+                result.outcome, result.message = FAILED, str(e)
+
+    def _person_values(self, guest, person, key, digest):
+        """``guest`` with the profile's values, checked to fit (the caller saves it)."""
         values = dict(
             name=person.name,
-            picture=person.picture,
-            bio=person.bio,
             github_url=person.github_url,
             twitter_url=person.twitter_url,
             linkedin_url=person.linkedin_url,
             website_url=person.website_url,
             extra=person.extra,
+            source_layout=person.layout,
             is_host=guest.is_host or is_configured_host(person.slug),
             is_placeholder=False,
             source_path=key,
@@ -226,7 +322,7 @@ class Importer:
         )
         _check_lengths(Guest, [("slug", person.slug), *values.items()])
         _assign(guest, **values)
-        guest.save()
+        guest.set_bio(person.bio, person.bio_html)  # bulk_create skips save(): the HTML is set here
         return guest
 
     # --- episodes -------------------------------------------------------
@@ -237,12 +333,15 @@ class Importer:
     def _prepare_episodes(self, files):
         """Read and hash every file; start parsing the new and changed ones in the background."""
         batch = _EpisodeBatch(files)
-        known = {
-            path: (digest, (season, number))
-            for path, digest, season, number in Episode.objects.exclude(source_path="").values_list(
-                "source_path", "content_hash", "season", "number"
-            )
-        }
+        # A file is unchanged when its content is what was last imported for its source path, or for a
+        # file of the same name elsewhere (an admin upload of the archive's file, a moved checkout): the
+        # parse reads only the name and the text, so the episode would come out the same.
+        known, known_content = {}, {}
+        for path, digest, season, number in Episode.objects.exclude(source_path="").values_list(
+            "source_path", "content_hash", "season", "number"
+        ):
+            known[path] = (digest, (season, number))
+            known_content[(_file_name(path), digest)] = (season, number)
         for path in files:
             if is_draft_filename(path.name) and not self.include_drafts:
                 batch.results[path] = FileResult(path, SKIPPED, "draft (name starts with _); use --include-drafts")
@@ -250,15 +349,19 @@ class Importer:
             status = Episode.Status.DRAFT if is_draft_filename(path.name) else Episode.Status.PUBLISHED
             try:
                 raw = self._read(path)
-                key, digest = source_key(path), content_hash(raw)
-                if key in known and known[key][0] == digest:
+                key, digest = self.source_key(path), content_hash(raw)
+                last_digest, claim = known.get(key, (None, None))
+                if last_digest != digest:
+                    claim = known_content.get((path.name, digest))
+                if claim:
                     batch.results[path] = FileResult(path, UNCHANGED)
-                    batch.claims[known[key][1]].append(path)
+                    batch.claims[claim].append(path)
                     continue
                 batch.candidates.append(_Candidate(path, key, digest, status, self._decode(raw)))
             except (ImportFailure, OSError) as e:
                 batch.results[path] = FileResult(path, FAILED, str(e))
-        batch.parsing = parse_in_background([(c.path.name, c.text) for c in batch.candidates])
+        jobs = [(c.path.name, c.text) for c in batch.candidates]
+        batch.parsing = parse_in_background(jobs) if self.parse_in_workers else map(parse_job, jobs)
         return batch
 
     def _write_episodes(self, batch):
@@ -271,6 +374,7 @@ class Importer:
                 continue
             candidate.data = parsed
             batch.claims[(parsed.season, parsed.number)].append(candidate.path)
+            self.images.submit(("episode", candidate.key), parsed.image, candidate.path, parsed.slug, "image")
 
         for (season, number), paths in batch.claims.items():
             if len(paths) > 1:
@@ -289,7 +393,11 @@ class Importer:
                 with transaction.atomic():
                     outcome = self._write_episode(candidate)
                 batch.results[candidate.path] = FileResult(candidate.path, outcome, warnings=candidate.data.warnings)
+            except EditConflict as e:
+                batch.results[candidate.path] = FileResult(candidate.path, CONFLICT, str(e))
             except (ImportFailure, DatabaseError) as e:
+                stop_on_database_fault(candidate.path, e)  # a full or read-only database fails every file: stop
+                self._topics = self._guests = None  # the file may have created topics or guests, now rolled back
                 batch.results[candidate.path] = FileResult(candidate.path, FAILED, str(e))
         self.progress(total, total)
         return [batch.results[path] for path in batch.files]
@@ -297,13 +405,20 @@ class Importer:
     def _write_episode(self, candidate):
         data = candidate.data
         episode = clash = None
-        for found in Episode.objects.filter(Q(season=data.season, number=data.number) | Q(slug=data.slug)):
+        if self._episode_keys is None:  # what is taken, read once: most files of a first import need no lookup
+            taken = Episode.objects.values_list("season", "number", "slug")
+            self._episode_keys = {key for season, number, slug in taken for key in ((season, number), slug)}
+        known = (data.season, data.number) in self._episode_keys or data.slug in self._episode_keys
+        same = Q(season=data.season, number=data.number) | Q(slug=data.slug)
+        for found in Episode.objects.filter(same) if known else []:
             if (found.season, found.number) == (data.season, data.number):
                 episode = found
             else:
                 clash = found
         if clash:
             raise ImportFailure(f"slug {data.slug!r} is already used by {clash} ({clash.source_path or 'no file'})")
+        if episode and episode.edited_since_import and not self.overwrite_edits:
+            raise EditConflict(_conflict_message(episode))
         outcome = UPDATED if episode else CREATED
         episode = episode or Episode(season=data.season, number=data.number)
         values = dict(
@@ -312,8 +427,6 @@ class Importer:
             short_title=data.short_title,
             description=data.description,
             intro=data.intro,
-            show_notes=data.show_notes,
-            image=data.image,
             youtube_id=data.youtube_id,
             anchor_id=data.anchor_id,
             youtube_url=data.links.get("youtube", ""),
@@ -324,6 +437,7 @@ class Importer:
             duration=data.duration,
             status=candidate.status,
             extra=data.extra,
+            source_layout=data.layout,
             source_path=candidate.key,
             content_hash=candidate.digest,
             imported_at=self.now,
@@ -332,8 +446,14 @@ class Importer:
         _check_lengths(Section, [("title", section.title) for section in data.sections], "a transcript header: ")
         _check_lengths(Clip, [("name", clip.name) for clip in data.clips], "a quotable clip: ")
         _check_lengths(Topic, [("name", topic) for topic in data.topics], "a topic: ")
+        previous_slug = episode.slug
         _assign(episode, **values)
+        image_import.apply(episode, self.images.result(("episode", candidate.key)), data.image, data.warnings)
+        record_stored(episode.source_layout, "image", episode.image.name)  # so the export knows it is unchanged
+        episode.set_show_notes(data.show_notes, data.show_notes_html)
         episode.save()
+        self._episode_keys.update([(episode.season, episode.number), episode.slug])
+        old_links.record_import(episode, candidate.path, previous_slug)  # old links to it keep working
         created = outcome == CREATED
         self._write_topics(episode, data.topics, created)
         guests, guests_changed = self._write_guests(episode, data, created)
@@ -342,24 +462,24 @@ class Importer:
             relink_episode(episode)  # same lines, other guests: who said what may differ
         return outcome
 
-    @staticmethod
-    def _write_topics(episode, names, created):
-        by_slug = {slugify(name) or name.lower(): name for name in names}
-        topics = {topic.slug: topic for topic in Topic.objects.filter(slug__in=by_slug)}
+    def _write_topics(self, episode, names, created):
+        if self._topics is None:
+            self._topics = {topic.slug: topic for topic in Topic.objects.all()}
+        by_slug = {topic_slug(name): name for name in names}
         for slug, name in by_slug.items():
-            if slug not in topics:
-                topics[slug] = Topic.objects.create(slug=slug, name=name)
+            if slug not in self._topics:
+                self._topics[slug] = Topic.objects.create(slug=slug, name=name)
+        topics = [self._topics[slug] for slug in by_slug]
         if created:  # nothing to compare with: one INSERT
-            Episode.topics.through.objects.bulk_create(
-                Episode.topics.through(episode=episode, topic=topic) for topic in topics.values()
-            )
+            insert_rows(Episode.topics.through, ("episode", "topic"), ((episode.pk, topic.pk) for topic in topics))
         else:
-            episode.topics.set(topics.values())
+            episode.topics.set(topics)
 
-    @staticmethod
-    def _write_guests(episode, data, created):
+    def _write_guests(self, episode, data, created):
         """Link the listed guests in order (placeholders for unknown slugs); returns them, and whether they changed."""
-        guests = {guest.slug: guest for guest in Guest.objects.filter(slug__in=data.guests)}
+        if self._guests is None:
+            self._guests = {guest.slug: guest for guest in Guest.objects.all()}
+        guests = self._guests
         for slug in data.guests:
             if slug not in guests:
                 guests[slug] = Guest.objects.create(slug=slug, name=slug, is_placeholder=True)
@@ -370,71 +490,73 @@ class Importer:
         if current != wanted:
             if current:
                 episode.appearances.all().delete()
-            Appearance.objects.bulk_create(
-                Appearance(episode=episode, guest_id=guest_id, position=position) for guest_id, position in wanted
-            )
+            insert_rows(Appearance, ("episode", "guest", "position"), ((episode.pk, *pair) for pair in wanted))
         return [guests[slug] for slug in data.guests], current != wanted
 
     @staticmethod
     def _write_clips(episode, clips, created):
         if not created:
             episode.clips.all().delete()
-        Clip.objects.bulk_create(
-            Clip(
-                episode=episode,
-                position=position,
-                name=clip.name,
-                start_sec=clip.start_sec,
-                end_sec=clip.end_sec,
-                url=clip.url,
-            )
-            for position, clip in enumerate(clips)
+        insert_rows(
+            Clip,
+            ("episode", "position", "name", "start_sec", "end_sec", "url"),
+            (
+                (episode.pk, position, clip.name, clip.start_sec, clip.end_sec, clip.url)
+                for position, clip in enumerate(clips)
+            ),
         )
 
     def _write_transcript(self, episode, sections, guests, created):
         if not created:
             current = _transcript_rows(episode)
             wanted = [
-                (section.title, [(line.speaker, line.sec, line.text) for line in section.lines]) for section in sections
+                (section.title, [(line.speaker, line.sec, line.text, line.raw) for line in section.lines])
+                for section in sections
             ]
             if current == wanted:
                 return False
             Line.objects.filter(section__episode=episode).delete()
             episode.sections.all().delete()
-        section_objs = Section.objects.bulk_create(
-            Section(episode=episode, position=position, title=section.title, start_sec=section.start_sec)
-            for position, section in enumerate(sections)
+        section_ids = dict(
+            insert_rows(
+                Section,
+                ("episode", "position", "title", "start_sec"),
+                ((episode.pk, position, section.title, section.start_sec) for position, section in enumerate(sections)),
+                returning=("position", "id"),
+            )
         )
         if self._speaker_matcher is None:  # hosts and aliases, read once the people are in
             self._speaker_matcher = matcher_for_guests()
         person_id = self._speaker_matcher(guests).person_id
-        Line.objects.bulk_create(
+        insert_rows(
+            Line,
+            ("section", "position", "speaker", "person", "sec", "text", "raw"),
             (
-                Line(
-                    section_id=section_obj.pk,
-                    position=position,
-                    speaker=line.speaker,
-                    person_id=person_id(line.speaker),
-                    sec=line.sec,
-                    text=line.text,
+                (
+                    section_ids[section_position],
+                    position,
+                    line.speaker,
+                    person_id(line.speaker),
+                    line.sec,
+                    line.text,
+                    line.raw,
                 )
-                for section_obj, section in zip(section_objs, sections, strict=True)
+                for section_position, section in enumerate(sections)
                 for position, line in enumerate(section.lines)
             ),
-            batch_size=2000,
         )
         return True
 
 
 def _transcript_rows(episode):
-    """The stored transcript as [(title, [(speaker, sec, text), ...]), ...] in two queries."""
+    """The stored transcript as [(title, [(speaker, sec, text, raw), ...]), ...] in two queries."""
     sections = {pk: (title, []) for pk, title in episode.sections.order_by("position").values_list("pk", "title")}
-    for section_id, speaker, sec, text in (
+    for section_id, speaker, sec, text, raw in (
         Line.objects.filter(section__episode=episode)
         .order_by("position")
-        .values_list("section_id", "speaker", "sec", "text")
+        .values_list("section_id", "speaker", "sec", "text", "raw")
     ):
-        sections[section_id][1].append((speaker, sec, text))
+        sections[section_id][1].append((speaker, sec, text, raw))
     return list(sections.values())
 
 
@@ -445,6 +567,20 @@ _FILE_KEYS = {
     "youtube_id": "ids.youtube",
     "anchor_id": "ids.anchor",
 }
+
+
+def _file_name(key):
+    """The file name in a source key: a path, or an admin upload's "upload:name.md" / "upload:a.zip/dir/name.md"."""
+    return key.replace("\\", "/").rsplit("/", 1)[-1].removeprefix(UPLOAD_PREFIX)
+
+
+
+def _conflict_message(episode):
+    edited = timezone.localtime(episode.edited_at).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"conflict: {episode} was edited in the admin ({edited}) since its last import; "
+        "it keeps the editor's version (--overwrite-edits takes the file's)"
+    )
 
 
 def _check_lengths(model, pairs, where=""):

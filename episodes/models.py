@@ -9,8 +9,17 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .cache import content_changed
 from .text import render_markdown, sanitize_intro
 from .timecodes import format_timestamp
+
+
+def rendered_markdown(instance, field, html):
+    """The HTML of ``instance.<field>``: ``html`` when it was rendered from exactly that Markdown, else rendered now."""
+    source = getattr(instance, field)
+    if getattr(instance, "_rendered_from", {}).get(field) == source:
+        return html
+    return render_markdown(source)
 
 
 class TopicQuerySet(models.QuerySet):
@@ -39,7 +48,8 @@ class Topic(models.Model):
 
 class GuestQuerySet(models.QuerySet):
     def with_published_episodes(self):
-        return self.filter(appearances__episode__status=Episode.Status.PUBLISHED).distinct()
+        """Guests of at least one published episode (not of drafts or scheduled ones)."""
+        return self.filter(appearances__episode__in=Episode.objects.published()).distinct()
 
 
 class GuestManager(models.Manager.from_queryset(GuestQuerySet)):
@@ -102,8 +112,13 @@ class Guest(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.bio_html = render_markdown(self.bio)
+        self.bio_html = rendered_markdown(self, "bio", self.bio_html)
         super().save(*args, **kwargs)
+
+    def set_bio(self, markdown, html):
+        """Set the bio with its HTML already rendered by ``text.render_markdown`` (the import does it in workers)."""
+        self.bio, self.bio_html = markdown, html
+        self._rendered_from = {"bio": markdown}
 
     def get_absolute_url(self):
         return reverse("episodes:guest_detail", args=[self.slug])
@@ -134,6 +149,10 @@ class SpeakerAlias(models.Model):
         return f"{self.name} → {self.guest}"
 
 
+# The fields of a transcript line (and of the person who says it) that the episode page shows.
+PAGE_LINE_FIELDS = ["section", "position", "speaker", "sec", "text", "person", "person__slug", "person__name"]
+
+
 class EpisodeQuerySet(models.QuerySet):
     def published(self):
         """The one place that says which episodes the public may see.
@@ -143,6 +162,13 @@ class EpisodeQuerySet(models.QuerySet):
         """
         due = models.Q(published_on__isnull=True) | models.Q(published_on__lte=timezone.localdate())
         return self.filter(due, status=Episode.Status.PUBLISHED)
+
+    def mark_edited(self):
+        """Record an editor's change to these episodes (see Episode.mark_edited); returns the time recorded."""
+        now = timezone.now()
+        self.update(edited_at=now, updated_at=now)
+        content_changed()  # an update() sends no signal
+        return now
 
     def with_listing_data(self):
         """What an episode card shows besides the episode itself: its guests."""
@@ -155,7 +181,12 @@ class EpisodeQuerySet(models.QuerySet):
             "topics",
             "clips",
             models.Prefetch("sections", queryset=Section.objects.order_by("position")),
-            models.Prefetch("sections__lines", queryset=Line.objects.select_related("person").order_by("position")),
+            # Only what the page shows of each line and its speaker: a Guest row holds long text and JSON
+            # that would be read and decoded once per line (most of the time of the longest episode).
+            models.Prefetch(
+                "sections__lines",
+                queryset=Line.objects.select_related("person").only(*PAGE_LINE_FIELDS).order_by("position"),
+            ),
         )
 
     def before(self, episode):
@@ -237,8 +268,13 @@ class Episode(models.Model):
 
     def save(self, *args, **kwargs):
         self.intro = sanitize_intro(self.intro)
-        self.show_notes_html = render_markdown(self.show_notes)
+        self.show_notes_html = rendered_markdown(self, "show_notes", self.show_notes_html)
         super().save(*args, **kwargs)
+
+    def set_show_notes(self, markdown, html):
+        """Set the show notes with their HTML already rendered by ``text.render_markdown`` (see Guest.set_bio)."""
+        self.show_notes, self.show_notes_html = markdown, html
+        self._rendered_from = {"show_notes": markdown}
 
     def get_absolute_url(self):
         return reverse("episodes:episode_detail", args=[self.slug])
@@ -249,9 +285,7 @@ class Episode(models.Model):
 
     def mark_edited(self):
         """Record a change made by an editor (to the episode or its transcript), which a re-import must not undo."""
-        now = timezone.now()
-        Episode.objects.filter(pk=self.pk).update(edited_at=now, updated_at=now)
-        self.edited_at = self.updated_at = now
+        self.edited_at = self.updated_at = Episode.objects.filter(pk=self.pk).mark_edited()
 
     @property
     def edited_since_import(self):

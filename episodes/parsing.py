@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .text import sanitize_intro
+from .source_layout import record_episode, record_header, record_line, record_person
+from .text import render_markdown, sanitize_intro
 from .timecodes import parse_duration, parse_timestamp
 from .yaml_loader import ArchiveLoader
 
@@ -70,12 +71,14 @@ class LineData:
     speaker: str
     sec: int | None
     text: str
+    raw: object = None  # the item as written, where the fields would not give it back (source_layout)
 
 
 @dataclass
 class SectionData:
     title: str
     lines: list[LineData] = field(default_factory=list)
+    raw: object = None  # the header item as written, where ``header: <title>`` would not give it back
 
     @property
     def start_sec(self):
@@ -100,6 +103,7 @@ class EpisodeData:
     description: str = ""
     intro: str = ""
     show_notes: str = ""
+    show_notes_html: str = ""  # rendered here, in the import's worker processes
     image: str = ""
     youtube_id: str = ""
     anchor_id: str = ""
@@ -112,6 +116,7 @@ class EpisodeData:
     clips: list[ClipData] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    layout: dict = field(default_factory=dict)  # how the file wrote its front matter (source_layout)
 
     @property
     def line_count(self):
@@ -124,12 +129,14 @@ class PersonData:
     name: str
     picture: str = ""
     bio: str = ""
+    bio_html: str = ""
     github_url: str = ""
     twitter_url: str = ""
     linkedin_url: str = ""
     website_url: str = ""
     extra: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    layout: dict = field(default_factory=dict)  # how the file wrote its front matter (source_layout)
 
 
 # --- File shapes -----------------------------------------------------------
@@ -329,6 +336,13 @@ def parse_episode(text, filename):
         raise ParseError("the front matter is empty")
     if not isinstance(data, dict):
         raise ParseError(f"the front matter must be a mapping of fields, not {_type_name(data)}")
+    episode = episode_from_mapping(data, filename, body, _item_lines(root, "transcript", first_line))
+    episode.layout = record_episode(data, episode)
+    return episode
+
+
+def episode_from_mapping(data, filename, body="", item_lines=()):
+    """An episode's values from its front matter mapping (the export normalises what it writes with this too)."""
     warnings = []
 
     season = _int(data, "season", required=True)
@@ -360,6 +374,7 @@ def parse_episode(text, filename):
         description=_text(data, "description"),
         intro=sanitize_intro(_text(data, "intro")),
         show_notes=body.strip(),
+        show_notes_html=render_markdown(body.strip()),
         image=_text(data, "image"),
         youtube_id=_text(ids, "youtube", where="ids: "),
         anchor_id=_text(ids, "anchor", where="ids: "),
@@ -368,7 +383,7 @@ def parse_episode(text, filename):
         published_on=_date(data, "dateadded"),
         duration=duration,
         guests=list(dict.fromkeys(_text_list(data, "guests"))),
-        sections=_parse_transcript(_list(data, "transcript"), _item_lines(root, "transcript", first_line), warnings),
+        sections=_parse_transcript(_list(data, "transcript"), item_lines, warnings),
         clips=_parse_clips(_list(data, "quotableClips")),
         extra={key: _plain(value) for key, value in data.items() if key not in EPISODE_KEYS},
         warnings=warnings,
@@ -397,7 +412,8 @@ def _parse_transcript(items, item_lines, warnings):
             if "header" in item:
                 if "line" in item:
                     raise ParseError(f"{where} has both 'header' and 'line'")
-                sections.append(SectionData(title=_text(item, "header", required=True, where=f"{where}: ")))
+                title = _text(item, "header", required=True, where=f"{where}: ")
+                sections.append(SectionData(title=title, raw=record_header(item, title)))
             elif "line" in item:
                 sections[-1].lines.append(_parse_line(item, where, warnings))
             else:
@@ -436,7 +452,7 @@ def _parse_line(item, where, warnings):
         sec = time_sec
     elif time_sec is not None and time_sec != sec:
         warnings.append(f"{where}: time {time!r} disagrees with sec {sec}; using sec")
-    return LineData(speaker=speaker, sec=sec, text=text)
+    return LineData(speaker=speaker, sec=sec, text=text, raw=record_line(item, speaker, sec, text))
 
 
 def _parse_clips(items):
@@ -481,18 +497,38 @@ def profile_url(kind, value):
     return _PROFILE_BASES[kind] + value.lstrip("@").strip("/")
 
 
+def profile_value(kind, url):
+    """What a person file writes for a profile URL: the bare handle where ``profile_url`` makes the URL of it."""
+    base = _PROFILE_BASES.get(kind)
+    if base and url.startswith(base):
+        handle = url[len(base) :]
+        if handle and profile_url(kind, handle) == url:
+            return handle
+    return url
+
+
 def parse_person(text, filename):
     front_matter, body, first_line = split_front_matter(text, ".md")
     data, _root = load_yaml(front_matter, first_line)
     if not isinstance(data, dict):
         raise ParseError(f"the front matter must be a mapping of fields, not {_type_name(data)}")
+    person = person_from_mapping(data, filename, body)
+    person.layout = record_person(data, person, profile_value)
+    return person
+
+
+def person_from_mapping(data, filename, body=""):
+    """A person's values from their front matter mapping (the export normalises what it writes with this too)."""
     slug = normalise_slug(_text(data, "short")) or slug_from_filename(filename)
-    picture = re.sub(r"/\s+", "/", _text(data, "picture"))
+    # As written: the real "images/authors/ aashishnair.jpg" names a file whose name starts with a
+    # blank; finding the file (with or without it) is the image import's business.
+    picture = _text(data, "picture")
     return PersonData(
         slug=slug,
         name=_text(data, "title") or slug,
         picture=picture,
         bio=body.strip(),
+        bio_html=render_markdown(body.strip()),
         github_url=profile_url("github", _text(data, "github")),
         twitter_url=profile_url("twitter", _text(data, "twitter")),
         linkedin_url=profile_url("linkedin", _text(data, "linkedin")),

@@ -2,11 +2,13 @@
 
 from django.shortcuts import render
 
+from .http_cache import public_page
 from .models import Episode
 from .search import search as run_search
 from .search.filters import SearchFilterSet
 
 
+@public_page
 def search(request):
     query = request.GET.get("q", "")
     filterset = SearchFilterSet(request.GET, queryset=Episode.objects.published())

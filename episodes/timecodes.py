@@ -35,3 +35,11 @@ def parse_duration(value):
         return None
     hours, minutes, seconds = (int(part or 0) for part in match.groups())
     return hours * 3600 + minutes * 60 + seconds
+
+
+def iso_duration(sec):
+    """Seconds as an ISO 8601 duration ("PT1H2M5S"), the form <time datetime> takes for lengths of time."""
+    hours, rest = divmod(int(sec), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M")) if value]
+    return "PT" + "".join(parts) + f"{seconds}S"

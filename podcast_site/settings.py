@@ -9,9 +9,14 @@ PODCAST_HOSTS       comma-separated slugs of the hosts (default "alexeygrigorev"
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+
+from .cache_config import caches_from_environment
+from .media_storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,7 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django_filters",
+    "axes",
+    "csp",
     "episodes",
 ]
 
@@ -53,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "podcast_site.urls"
@@ -83,13 +94,26 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run during an import; NORMAL sync is safe with WAL and
     # keeps the one-transaction-per-file import from paying an fsync per commit.
+    # IMMEDIATE takes the write lock when a transaction starts, so a writer waits (up to
+    # "timeout" seconds, SQLite's busy timeout) instead of failing with "database is locked"
+    # when it would have to upgrade a read lock mid-transaction.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("DATABASE_SQLITE_TIMEOUT", "20")),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The admin's log-in is the site's only one (the set-password page links to it).
+LOGIN_URL = "admin:login"
+
+# django-axes first: it refuses a locked-out log-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -117,10 +141,9 @@ STORAGES = {
     },
 }
 
-# Episode covers and people pictures referenced by the files as "images/...":
-# served from this folder under MEDIA_URL (the archive's own images folder).
-MEDIA_URL = os.environ.get("PODCAST_MEDIA_URL", "/media/")
-MEDIA_ROOT = Path(os.environ.get("PODCAST_MEDIA_ROOT", BASE_DIR / "fixtures"))
+# Episode covers and guest pictures, copied in by the import or uploaded in the admin: files under
+# media/ by default, or S3-compatible object storage (PODCAST_MEDIA_STORAGE=s3; podcast_site/media_storage.py).
+STORAGES["default"], MEDIA_URL, MEDIA_ROOT = media_storage(os.environ, BASE_DIR)
 
 # Slugs of the people who host the podcast: the people import marks them Guest.is_host,
 # and hosts are matched as speakers in every episode (see episodes/speakers.py).
@@ -148,7 +171,74 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # Successful admin log-ins (INFO) and lock-outs (WARNING), whatever the root level.
+    "loggers": {"axes": {"level": os.environ.get("DJANGO_AUTH_LOG_LEVEL", "INFO")}},
 }
 
-# Serve MEDIA_ROOT from Django itself (always on with DJANGO_DEBUG=1).
+# Serve MEDIA_ROOT from Django itself (always on with DJANGO_DEBUG=1), with long cache lifetimes
+# for the hashed names (episodes/media_views.py): fine for one machine behind a caching proxy.
 PODCAST_SERVE_MEDIA = os.environ.get("PODCAST_SERVE_MEDIA", "") == "1"
+
+# Caches from CACHE_URL or REDIS_URL (local memory by default); see podcast_site/cache_config.py.
+CACHES = caches_from_environment(os.environ, BASE_DIR)
+# How long a rendered public page is kept; edits and imports invalidate it at once anyway
+# (episodes/cache.py). 0 turns the page cache off (conditional GETs still answer 304).
+PODCAST_PAGE_CACHE_SECONDS = int(os.environ.get("PODCAST_PAGE_CACHE_SECONDS", str(60 * 60)))
+
+X_FRAME_OPTIONS = "DENY"
+
+
+def _origin(url):
+    """The scheme and host of an absolute URL (a CDN's), else None for a path on this site."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest and scheme in ("http", "https") else None
+
+
+# Content-Security-Policy (django-csp): the site's own files, plus exactly what the YouTube player
+# loads when a reader presses play (static/episodes/js/player.js): the IFrame API script and the
+# widget script it pulls from /s/player/, and the youtube-nocookie.com frame. No inline scripts or
+# styles anywhere (admin included); JSON-LD data blocks are not scripts and need nothing.
+_asset_origins = [origin for origin in dict.fromkeys([_origin(STATIC_URL), _origin(MEDIA_URL)]) if origin]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [
+            SELF,
+            *_asset_origins,
+            "https://www.youtube.com/iframe_api",
+            "https://www.youtube.com/s/player/",
+        ],
+        "style-src": [SELF, *_asset_origins],
+        "img-src": [SELF, *_asset_origins, "https://i.ytimg.com"],
+        "font-src": [SELF, *_asset_origins],
+        "frame-src": ["https://www.youtube-nocookie.com", "https://www.youtube.com"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if os.environ.get("DJANGO_CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = os.environ["DJANGO_CSP_REPORT_URI"]
+
+# Log-in throttling (django-axes): after 5 failed log-ins for one username from one address, that
+# pair is refused for 15 minutes, the right password included; the clock starts at the 5th failure.
+# Failures and lock-outs are kept in the database (admin: "Axes"); successful log-ins and lock-outs
+# are logged (logger "axes").
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a successful log-in forgets that user's earlier failures
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "episodes.access.lockout_response"  # says for how long
+AXES_SENSITIVE_PARAMETERS = []  # the log is the record of who logged in from where: keep names and addresses
+AXES_VERBOSE = False  # log the username and address only, and no banner on every manage.py command
+# Behind reverse proxies that append the client's address to X-Forwarded-For, set DJANGO_PROXY_COUNT
+# to their number; without a proxy leave it 0, or anyone could send a new address with each try.
+PODCAST_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "episodes.access.client_ip"
+
+# Uploads to the admin's import page: at most this many files, and this many bytes once unpacked.
+PODCAST_UPLOAD_MAX_FILES = int(os.environ.get("PODCAST_UPLOAD_MAX_FILES", "5000"))
+PODCAST_UPLOAD_MAX_BYTES = int(os.environ.get("PODCAST_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))

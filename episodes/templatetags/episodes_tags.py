@@ -7,7 +7,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .. import timecodes
 from ..timecodes import format_timestamp
+from ..transcript_html import timestamp_html
 
 register = template.Library()
 
@@ -23,15 +25,7 @@ def media_url(path):
     return settings.MEDIA_URL + quote(str(path)) if path else ""
 
 
-@register.simple_tag
-def timestamp_link(episode, sec):
-    """``sec`` as a time that links to the episode's video at that second; nothing when ``sec`` is None."""
-    if sec is None:
-        return ""
-    time = format_html('<time datetime="{}">{}</time>', iso_duration(sec), format_timestamp(sec))
-    if not episode.youtube_id:
-        return format_html('<span class="ts">{}</span>', time)
-    return format_html('<a class="ts" href="{}" data-sec="{}">{}</a>', episode.video_url(sec), sec, time)
+register.simple_tag(timestamp_html, name="timestamp_link")
 
 
 @register.filter
@@ -39,10 +33,7 @@ def iso_duration(sec):
     """Seconds as an ISO 8601 duration ("PT1H2M5S"), the form <time datetime> takes for lengths of time."""
     if sec is None or sec == "":
         return ""
-    hours, rest = divmod(int(sec), 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M")) if value]
-    return "PT" + "".join(parts) + f"{seconds}S"
+    return timecodes.iso_duration(sec)
 
 
 @register.simple_tag(takes_context=True)

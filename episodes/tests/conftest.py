@@ -23,6 +23,13 @@ def run_import(*paths, **options):
     return Importer(**options).run([str(path) for path in paths])
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test stores covers and pictures in a folder of its own, never in the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def corpus():
     """The real archive beside the checkout; skipped (with a reason) where it is absent."""

@@ -100,7 +100,7 @@ def test_episode_changelist_shows_the_columns(admin_client, longest):
 
     assert response.status_code == 200
     content = response.content.decode()
-    for column in ["column-season", "column-number", "column-title", "column-guest_names", "column-status"]:
+    for column in ["column-season", "column-number", "column-title", "column-guest_names", "column-state"]:
         assert column in content
     assert "column-published_on" in content
     result_list = content[content.index('id="result_list"') :]
@@ -372,18 +372,22 @@ def test_lines_can_be_reordered(admin_client, section):
 
 
 def test_a_line_can_be_deleted_and_its_place_reused(admin_client, section):
+    """Deleting is its own confirmed action (episodes.admin_transcript); the freed position can be taken."""
     url = admin_url(Section, "change", section.pk)
-    data = form_data(admin_client.get(url))
     first, second = section.lines.order_by("position")[:2]
     count = section.lines.count()
-    data["lines-0-DELETE"] = "on"
-    data["lines-1-position"] = str(first.position)
+    assert 'name="lines-0-DELETE"' not in admin_client.get(url).content.decode()
+    delete = reverse("admin:episodes_section_delete_line", args=[section.pk, first.pk])
+    assert admin_client.post(delete).status_code == 302
+    data = form_data(admin_client.get(url))
+    data["lines-0-position"] = str(first.position)
 
     assert_saved(admin_client.post(url, data))
 
     assert not Line.objects.filter(pk=first.pk).exists()
     assert section.lines.count() == count - 1
     assert section.lines.order_by("position").first() == second
+    assert section.lines.get(pk=second.pk).position == first.position
 
 
 def test_a_line_can_be_added_and_its_speaker_is_matched(admin_client, section):

@@ -18,8 +18,11 @@ OTHER = EDGE_CASES / "sections.md"  # a small good file imported in the same run
 SIZE_CAP = 700  # bytes: below bad-too-big.md, above OTHER
 
 
-def summary(created=0, updated=0, unchanged=0, skipped=0, failed=0):
-    return f"created {created}, updated {updated}, unchanged {unchanged}, skipped {skipped}, failed {failed}"
+def summary(created=0, updated=0, unchanged=0, skipped=0, conflict=0, failed=0):
+    return (
+        f"created {created}, updated {updated}, unchanged {unchanged}, skipped {skipped}, "
+        f"conflict {conflict}, failed {failed}"
+    )
 
 
 @dataclass
@@ -271,7 +274,7 @@ def test_a_people_folder_inside_an_imported_folder_is_read_as_people(db, tmp_pat
 
     assert result.status == 0
     assert result.out.splitlines() == [
-        "people: created 1, updated 0, unchanged 0, skipped 0, failed 0",
+        f"people: {summary(created=1)}",
         summary(created=1),
     ]
     assert Guest.objects.get().slug == "willrussell"

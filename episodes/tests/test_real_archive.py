@@ -28,7 +28,7 @@ def test_whole_archive_imports_then_stays_unchanged(corpus, db):
 
     first = run_import(folder)
 
-    assert first.summary() == "created 198, updated 0, unchanged 0, skipped 3, failed 2"
+    assert first.summary() == "created 198, updated 0, unchanged 0, skipped 3, conflict 0, failed 2"
     assert Episode.objects.count() == len(published) - len(S3E4_PAIR) == 198
     assert Line.objects.count() == 27_439
     assert Section.objects.exclude(title="").count() == 4_981
@@ -40,7 +40,7 @@ def test_whole_archive_imports_then_stays_unchanged(corpus, db):
 
     # The sibling _people folder was read: every guest has a profile.
     people = [path for path in (corpus / "datatalksclub" / "_people").glob("*.md") if not path.name.startswith("_")]
-    assert first.summary("people") == f"created {len(people)}, updated 0, unchanged 0, skipped 1, failed 0"
+    assert first.summary("people") == f"created {len(people)}, updated 0, unchanged 0, skipped 1, conflict 0, failed 0"
     assert not Guest.objects.filter(is_placeholder=True).exists()
 
     # Real quirks, as the spec names them.
@@ -63,7 +63,7 @@ def test_whole_archive_imports_then_stays_unchanged(corpus, db):
 
     second = run_import(folder)
 
-    assert second.summary() == "created 0, updated 0, unchanged 198, skipped 3, failed 2"
+    assert second.summary() == "created 0, updated 0, unchanged 198, skipped 3, conflict 0, failed 2"
     assert {result.outcome for result in second.people} == {UNCHANGED, SKIPPED}
     assert db_snapshot() == before
 

@@ -1,8 +1,13 @@
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from episodes.importer import FAILED, Importer
+from episodes.database_faults import ImportStopped, stopped_message
+from episodes.import_messages import ERROR, WARNING, report_messages
+from episodes.importer import CREATED, UPDATED, Importer
+from episodes.renditions import make_missing_renditions
 
 
 class Command(BaseCommand):
@@ -18,29 +23,64 @@ class Command(BaseCommand):
             "--include-drafts", action="store_true", help="import files whose name starts with _ as drafts"
         )
         parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+        parser.add_argument(
+            "--overwrite-edits",
+            action="store_true",
+            help="take a changed file's version even where the episode was edited in the admin since its last import",
+        )
+        parser.add_argument(
+            "--images-root",
+            metavar="DIR",
+            help="read the files' images (image:, picture:) from DIR instead of the archive's root "
+            "(the folder holding _podcast and _people)",
+        )
+        parser.add_argument(
+            "--no-renditions",
+            action="store_true",
+            help="do not make the resized copies of new images now (manage.py make_renditions does it later)",
+        )
 
-    def handle(self, *args, paths, people, include_drafts, dry_run, verbosity, **options):
+    def handle(self, *args, paths, people, include_drafts, dry_run, overwrite_edits, verbosity, **options):
         if not paths and not people:
             raise CommandError("give at least one PATH or --people DIR")
-        importer = Importer(include_drafts=include_drafts, dry_run=dry_run, progress=self._progress_bar())
-        report = importer.run(paths, people_dirs=people)
+        images_root = options["images_root"]
+        if images_root and not Path(images_root).is_dir():
+            raise CommandError(f"--images-root {images_root}: no such folder")
+        importer = Importer(
+            include_drafts=include_drafts,
+            dry_run=dry_run,
+            overwrite_edits=overwrite_edits,
+            progress=self._progress_bar(),
+            images_root=images_root,
+        )
+        try:
+            report = importer.run(paths, people_dirs=people)
+        except (ImportStopped, DatabaseError) as e:  # the database itself failed: one message, not a traceback
+            raise CommandError(stopped_message(e)) from e
 
-        for result in report.people + report.episodes:
-            if result.outcome == FAILED:
-                # One line per failed file, even for database errors that carry a DETAIL line.
-                self.stderr.write(f"{result.path}: {' '.join(result.message.split())}")
-            elif verbosity >= 2:
-                for warning in result.warnings:
-                    self.stderr.write(self.style.WARNING(f"{result.path}: warning: {warning}"))
-            if verbosity >= 3 and result.outcome != FAILED:
-                self.stdout.write(f"{result.path}: {result.outcome}")
-
-        if report.people:
-            self.stdout.write(f"people: {report.summary('people')}")
-        prefix = "dry run, nothing written: " if dry_run else ""
-        self.stdout.write(f"{prefix}{report.summary()}")
+        for message in report_messages(report, verbosity=verbosity, dry_run=dry_run):
+            if message.level == ERROR:
+                self.stderr.write(message.text)
+            elif message.level == WARNING:
+                self.stderr.write(self.style.WARNING(message.text))
+            else:
+                self.stdout.write(message.text)
+        changed = any(result.outcome in (CREATED, UPDATED) for result in report.people + report.episodes)
+        if changed and not dry_run and not options["no_renditions"]:
+            self._make_renditions(verbosity)
+        # Failed files and edits a changed file would have overwritten both need someone to look.
         if not report.ok:
             sys.exit(1)
+
+    def _make_renditions(self, verbosity):
+        """The resized copies of the images this import stored (episodes/renditions.py)."""
+        made = make_missing_renditions()
+        if verbosity < 2:  # like the import's warnings
+            return
+        for failure in made.failures:
+            self.stderr.write(self.style.WARNING(f"warning: {failure}"))
+        if made.images:
+            self.stdout.write(f"renditions: {made.images} image(s), {made.files_written} file(s) written")
 
     def _progress_bar(self):
         stream = self.stderr._out

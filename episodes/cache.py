@@ -1,0 +1,108 @@
+"""The content version: one token, in the shared cache, that every cached page and ETag depends on.
+
+Any change to what the public site shows calls ``content_changed()``, which writes a new token;
+pages cached and ETags issued under the old one are then never served again, by any process or
+server (they all read the token from the ``versions`` cache, never from process memory).
+
+It is called from one place per kind of change:
+
+- the ``post_save``/``post_delete``/``m2m_changed`` signals of every model of this app, and of the
+  admin's LogEntry (connected by ``connect_signals()``, from EpisodesConfig.ready);
+- ``Episode.mark_edited()`` (transcript edits made with queryset updates);
+- the end of an import that created or updated anything (``Importer.run``), which mutes the
+  signals while it writes so that an import is one change, not thousands.
+
+Code that writes content with ``QuerySet.update()``/``bulk_create()`` outside those paths must call
+``content_changed()`` itself.
+"""
+
+import logging
+import secrets
+import threading
+from contextlib import contextmanager
+
+from django.apps import apps
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "content-version"
+_muted = threading.local()
+
+
+def _versions():
+    return caches["versions"]
+
+
+def content_version():
+    """The current token (a short string), or None when the cache cannot be reached."""
+    store = _versions()
+    try:
+        version = store.get(VERSION_KEY)
+        if version is None:
+            # First use, or evicted: any new token is safe, as no page was cached under it.
+            store.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
+            version = store.get(VERSION_KEY)
+    except Exception:  # any cache backend error: serve uncached rather than fail
+        logger.warning("The content version cannot be read from the cache", exc_info=True)
+        return None
+    return version
+
+
+def _new_version():
+    # A fresh random token rather than an increment: no read-modify-write to race, and a token
+    # written after a commit has never been seen by a page rendered before it.
+    try:
+        _versions().set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:
+        # The change itself is saved; cached pages expire after PODCAST_PAGE_CACHE_SECONDS at most.
+        logger.error("The content version cannot be written to the cache: cached pages may be stale", exc_info=True)
+
+
+def content_changed():
+    """Invalidate every cached page and ETag, now and again once the current transaction commits.
+
+    The first token stops serving what was cached before the change; the second replaces any page
+    that a reader rendered from the not yet committed database in between.
+    """
+    if getattr(_muted, "depth", 0):
+        return
+    _new_version()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        transaction.on_commit(_new_version)
+
+
+@contextmanager
+def signals_muted():
+    """Within this block (in this thread), model signals do not invalidate: the caller calls
+    ``content_changed()`` once it knows whether anything changed."""
+    _muted.depth = getattr(_muted, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _muted.depth -= 1
+
+
+def _on_change(sender, **kwargs):
+    content_changed()
+
+
+def _on_m2m_change(sender, action, **kwargs):
+    if action.startswith("post_"):
+        content_changed()
+
+
+def connect_signals():
+    """Invalidate on every save and delete of this app's models (m2m tables included) and of LogEntry."""
+    from django.contrib.admin.models import LogEntry
+
+    for model in apps.get_app_config("episodes").get_models(include_auto_created=True):
+        uid = f"episodes.cache:{model._meta.label}"
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}:save")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}:delete")
+        m2m_changed.connect(_on_m2m_change, sender=model, dispatch_uid=f"{uid}:m2m")
+    # Admin actions that change many rows at once log what they did.
+    post_save.connect(_on_change, sender=LogEntry, dispatch_uid="episodes.cache:logentry")

@@ -1,0 +1,186 @@
+"""The import's side of images: finding the file that ``image:`` or ``picture:`` names, checking it, storing it.
+
+Paths in the files are relative to the archive's root, the folder that holds ``_podcast`` and
+``_people`` (``images/podcast/x.jpg``); ``--images-root DIR`` resolves them against DIR instead.
+A missing, unreadable or non-image file is a warning on its episode or person, never a failure.
+
+Reading, hashing, decoding (with Pillow) and storing run in a worker process during a big
+import, while the main process writes the database; nothing waits for them until the row is
+written. A small import (or the admin's upload, which must not fork) does them in-process.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from django.core.files.storage import default_storage, storages
+
+from . import images
+
+# The first images are done in-process; a run with more moves the rest to a worker process.
+IMAGES_BEFORE_WORKER = 25
+ARCHIVE_FOLDERS = ("_podcast", "_people")
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    raw: str  # the value as the file wrote it
+    source_file: str  # the episode or person file that names it
+    slug: str
+    slot: str  # "image" (a cover) or "picture"
+    images_root: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    name: str = ""  # the stored name, when the file was found and is an image
+    width: int | None = None
+    height: int | None = None
+    warning: str = ""
+    written: bool = False  # False when storage had it already (or a dry run)
+
+
+def archive_root(source_file):
+    """The folder holding ``_podcast``/``_people`` that the file is in, else the file's own folder."""
+    source_file = Path(source_file)
+    for folder in source_file.parents:
+        if folder.name in ARCHIVE_FOLDERS:
+            return folder.parent
+    return source_file.parent
+
+
+def candidate_paths(raw, source_file, images_root=None):
+    """Where the file named ``raw`` may be, most likely first; never outside the root (no ``../`` escapes)."""
+    written = raw.strip().replace("\\", "/")
+    # "images/authors/ aashishnair.jpg": blanks around a path's parts are usually typing slips,
+    # but that real file does start with a blank: the path as written is tried first.
+    tidied = "/".join(part.strip() for part in written.split("/"))
+    relatives = [path.lstrip("/") for path in dict.fromkeys([written, tidied])]  # "/images/x.jpg": from the root
+    if images_root:
+        root = Path(images_root)
+        # DIR may hold the "images" folder, or be it: "images/podcast/x.jpg" is then DIR/podcast/x.jpg.
+        relatives += [path.split("/", 1)[1] for path in relatives if "/" in path]
+    else:
+        root = archive_root(source_file)
+    root = Path(os.path.normpath(root.absolute()))
+    found = []
+    for relative in dict.fromkeys(relatives):
+        path = Path(os.path.normpath(root / relative))
+        if path.is_relative_to(root) and path != root:
+            found.append(path)
+    return root, found
+
+
+def inspect_and_store(request, store=True, storage=None):
+    """Find, read, check and (unless ``store`` is false) store one image; an ImageResult, never an exception."""
+    slot = images.COVER if request.slot == images.COVER.field else images.PORTRAIT
+    what = f"{slot.label} {request.raw!r}"
+    if "://" in request.raw:
+        return ImageResult(warning=f"{what} is a web address; images are read from the archive's files")
+    root, paths = candidate_paths(request.raw, request.source_file, request.images_root)
+    path = next((path for path in paths if path.is_file()), None)
+    if path is None:
+        return ImageResult(warning=f"{what}: no such file in {root}")
+    try:
+        images.check_size(path.stat().st_size)
+        data = path.read_bytes()
+        info = images.inspect_image(data)
+    except images.ImageError as e:
+        return ImageResult(warning=f"{what} ({path}) {e}; not used")
+    except OSError as e:
+        return ImageResult(warning=f"{what} ({path}) cannot be read: {e.strerror or e}")
+    name = images.stored_name(slot, request.slug, images.content_digest(data), info)
+    written = False
+    if store:
+        try:
+            written = images.save_once(storage or default_storage, name, data)
+        except OSError as e:
+            return ImageResult(warning=f"{what} ({path}) cannot be stored: {e.strerror or e}")
+    return ImageResult(name, info.width, info.height, written=written)
+
+
+# --- the import's images, in a worker process -------------------------------------
+
+_worker_storage = None
+
+
+def _start_worker():
+    global _worker_storage
+    gc.disable()
+    # A fresh storage object: the parent's may hold connections (S3) that a forked process must not share.
+    _worker_storage = storages.create_storage(storages.backends["default"])
+
+
+def _work(request, store):
+    return inspect_and_store(request, store, _worker_storage)
+
+
+class ImportImages:
+    """The images of one import run: ``submit`` as soon as a file is parsed, ``result`` when its row is written."""
+
+    def __init__(self, *, images_root=None, store=True, background=True):
+        self.images_root = str(images_root) if images_root else None
+        self.store = store  # False in a dry run: check everything, store nothing
+        self.background = background
+        self._pool = None
+        self._pending = {}  # key -> (ImageRequest, Future)
+        self._submitted = 0
+        self.written = 0
+
+    def submit(self, key, raw, source_file, slug, slot):
+        """Start on the image of ``key`` (the row it belongs to); nothing to do for an empty value."""
+        if not raw:
+            return
+        request = ImageRequest(raw, str(source_file), slug, slot, self.images_root)
+        self._submitted += 1
+        if self.background and self._pool is None and self._submitted == IMAGES_BEFORE_WORKER:
+            # Enough images to pay for a process (a few milliseconds to fork): the rest go to it.
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"), initializer=_start_worker)
+        if self._pool is None:
+            future = Future()
+            future.set_result(inspect_and_store(request, self.store))
+        else:
+            future = self._pool.submit(_work, request, self.store)
+        self._pending[key] = (request, future)
+
+    def result(self, key):
+        """The ImageResult of ``key``'s image, or None when it had none (an empty value)."""
+        if key not in self._pending:
+            return None
+        request, future = self._pending.pop(key)
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            self._pool, self.background = None, False  # the worker died: carry on in this process
+            result = inspect_and_store(request, self.store)
+        self.written += result.written
+        return result
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def apply(instance, result, raw, warnings):
+    """Set the instance's cover or picture from the import's ImageResult (the caller saves); True if it changed.
+
+    An empty value in the file removes the image. A file that cannot be used leaves the
+    current image in place, with a warning saying so.
+    """
+    slot = images.slot_for(instance)
+    before = (slot.name(instance), *slot.size(instance))
+    if not raw:
+        slot.clear(instance)
+    elif result is None or not result.name:
+        kept = f"; kept the current {slot.label}" if before[0] else ""
+        warnings.append(f"{result.warning if result else slot.label + ' not read'}{kept}")
+    else:
+        slot.assign(instance, result.name, result.width, result.height)
+    return (slot.name(instance), *slot.size(instance)) != before

@@ -1,0 +1,41 @@
+"""Serving covers and portraits from the app itself (development, or one machine behind a caching proxy).
+
+Stored names carry their content's hash (``covers/x-1a2b3c4d.jpg``, its renditions
+``...-1a2b3c4d-240w.webp``): a name never changes content, so those answer with a one-year,
+immutable cache lifetime and a proxy or browser asks for each at most once. Anything else
+under the media folder gets an hour. With object storage (PODCAST_MEDIA_STORAGE=s3) the
+storage serves the files and none of this is routed.
+"""
+
+import re
+
+from django.conf import settings
+from django.urls import re_path
+from django.utils.cache import patch_cache_control
+from django.views import static
+from django.views.decorators.http import require_safe
+
+HASHED_NAME = re.compile(r"-[0-9a-f]{8}(?:-\d+w)?\.(?:jpg|png|webp)$")
+ONE_YEAR = 365 * 24 * 60 * 60
+ONE_HOUR = 60 * 60
+
+
+@require_safe
+def serve_media(request, path):
+    """A file under MEDIA_ROOT (404 outside it, or for a folder), with a cache lifetime for its kind of name."""
+    response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    if HASHED_NAME.search(path):
+        patch_cache_control(response, public=True, max_age=ONE_YEAR, immutable=True)
+    else:
+        patch_cache_control(response, public=True, max_age=ONE_HOUR)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def media_urlpatterns():
+    """The media URL, when the app serves media: in debug or with PODCAST_SERVE_MEDIA=1, from local files only."""
+    local_files = settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    prefix = settings.MEDIA_URL
+    if not (settings.DEBUG or settings.PODCAST_SERVE_MEDIA) or not local_files or not prefix.startswith("/"):
+        return []
+    return [re_path(rf"^{re.escape(prefix.strip('/'))}/(?P<path>.+)$", serve_media, name="media")]

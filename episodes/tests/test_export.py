@@ -1,0 +1,386 @@
+"""Lossless export: import, export, import again into an empty database: every field of every model the same.
+
+Also: an episode nobody edited exports to YAML that loads to its source file's data (keys in the
+source's order), editors' changes are exported and re-import to the new values, and the command
+refuses a folder it cannot write.
+"""
+
+import datetime
+import shutil
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+
+from episodes.export import build_export, write_export
+from episodes.models import Episode, Guest, Line, Topic
+from episodes.parsing import parse_episode
+from episodes.source_layout import ABSENT, decode, encode, same
+
+from .conftest import EDGE_CASES, FIXTURE_EPISODES, FIXTURES, front_matter_data, run_import
+
+# Import bookkeeping (where and when a file was read) is not part of an episode's content.
+BOOKKEEPING = {"id", "source_path", "content_hash", "imported_at", "updated_at", "recorded_at"}
+
+# How each model's rows are matched across two databases (their ids differ).
+NATURAL_KEYS = {
+    "Topic": lambda row: row.slug,
+    "Guest": lambda row: row.slug,
+    "SpeakerAlias": lambda row: row.name.lower(),
+    "Episode": lambda row: (row.season, row.number),
+    "Episode_topics": lambda row: (natural_key(row.episode), row.topic.slug),
+    "Appearance": lambda row: (natural_key(row.episode), row.guest.slug),
+    "Clip": lambda row: (natural_key(row.episode), row.position),
+    "Section": lambda row: (natural_key(row.episode), row.position),
+    "Line": lambda row: (natural_key(row.section), row.position),
+    "SlugHistory": lambda row: row.slug,
+}
+
+
+def natural_key(row):
+    name = type(row).__name__
+    if name not in NATURAL_KEYS:
+        raise AssertionError(
+            f"{name}: say how its rows match across databases (NATURAL_KEYS) and whether files hold it"
+        )
+    return (name, NATURAL_KEYS[name](row))
+
+
+def archive_models():
+    """Every model of the app, with the M2M tables Django makes (new models must be added to NATURAL_KEYS)."""
+    models = list(apps.get_app_config("episodes").get_models(include_auto_created=True))
+    return [model for model in models if model._meta.app_label == "episodes"]
+
+
+def database_contents():
+    """{model: {natural key: {field: value}}} of every concrete field but ids and import bookkeeping."""
+    contents = {}
+    for model in archive_models():
+        rows = {}
+        fields = [f for f in model._meta.concrete_fields if f.name not in BOOKKEEPING]
+        for row in model.objects.all():
+            values = {}
+            for f in fields:
+                if f.is_relation:
+                    target = getattr(row, f.name)
+                    values[f.name] = natural_key(target) if target is not None else None
+                else:
+                    values[f.name] = getattr(row, f.attname)
+                    if hasattr(values[f.name], "name") and not isinstance(values[f.name], str):  # FieldFile
+                        values[f.name] = values[f.name].name
+            rows[natural_key(row)] = values
+        contents[model._meta.label] = rows
+    return contents
+
+
+def empty_database():
+    for model in archive_models():
+        if not model._meta.auto_created:
+            model.objects.all().delete()
+
+
+def assert_same_contents(before, after):
+    assert before.keys() == after.keys()
+    for label, rows in before.items():
+        assert rows.keys() == after[label].keys(), f"{label}: different rows"
+        for key, values in rows.items():
+            differing = {name for name in values if values[name] != after[label][key][name]}
+            assert not differing, f"{label} {key}: {sorted(differing)} differ"
+
+
+def round_trip(tmp_path, *sources, images_root, **options):
+    """Import ``sources``, export, import the export into an empty database; (before, after, export folder).
+
+    The real archive has files that fail (a Liquid template, two files claiming one episode): the
+    round trip is of what imported.
+    """
+    report = run_import(*sources, **options)
+    assert report.count("created") >= 1
+    before = database_contents()
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    empty_database()
+    assert not Episode.objects.exists()
+    again = run_import(out / "_podcast", images_root=images_root, **options)
+    assert again.ok, again.failures
+    return before, database_contents(), out
+
+
+def source_episode_files(folder, include_drafts=False):
+    return [
+        path
+        for path in sorted(Path(folder).iterdir())
+        if path.suffix in {".md", ".yaml"} and (include_drafts or not path.name.startswith("_"))
+    ]
+
+
+def assert_same_key_order(a, b, where):
+    """Mapping keys in the same order, at every depth."""
+    if isinstance(a, dict):
+        assert list(a) == list(b), f"{where}: keys in another order"
+        for key in a:
+            assert_same_key_order(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_key_order(x, y, f"{where}[{index}]")
+
+
+def body(path):
+    lines = Path(path).read_text("utf-8").split("\n")
+    second = [index for index, line in enumerate(lines) if line.rstrip() == "---"][1]
+    return "\n".join(lines[second + 1 :]).strip()
+
+
+def assert_unedited_exports_match(sources, out):
+    """Each source file's front matter and body come back from the export as the same data, keys in order."""
+    assert sources
+    for source in sources:
+        slug = parse_episode(source.read_text("utf-8"), source.name).slug
+        exported = out / "_podcast" / f"{slug}.md"
+        want, got = front_matter_data(source), front_matter_data(exported)
+        assert got == want, f"{source.name}: front matter differs"
+        assert same(got, want), f"{source.name}: front matter differs in types"
+        assert_same_key_order(want, got, source.name)
+        assert body(exported) == body(source), f"{source.name}: body differs"
+
+
+# --- round trip ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_trip_of_the_fixtures_keeps_every_field(tmp_path):
+    before, after, out = round_trip(tmp_path, FIXTURE_EPISODES, images_root=FIXTURES)
+    assert len(before["episodes.Episode"]) == 9 and len(before["episodes.Line"]) > 1000
+    assert any(row["raw"] for row in before["episodes.Line"].values()), "the fixtures have lines kept as written"
+    assert any(row["image"] for row in before["episodes.Episode"].values())
+    assert_same_contents(before, after)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_trip_keeps_times_raw_lines_sections_and_drafts(tmp_path):
+    sources = [EDGE_CASES / name for name in ("times.md", "sections.md", "_draft-episode.md", "double-extension.md.md")]
+    before, after, out = round_trip(tmp_path, *sources, images_root=FIXTURES, include_drafts=True)
+    assert (out / "_podcast" / "_draft-episode.md").is_file()  # a draft keeps the importer's draft mark
+    assert (out / "_podcast" / "double-extension.md").is_file()
+    assert Episode.objects.get(slug="draft-episode").status == Episode.Status.DRAFT
+    raws = [decode(line.raw) for line in Line.objects.exclude(raw=None)]
+    unquoted = {"line": "Unquoted 1:18 is the YAML 1.1 number 78, and there is no sec.", "time": 78, "who": "Alexey"}
+    assert any(same(raw, unquoted) for raw in raws)
+    assert_same_contents(before, after)
+
+
+@pytest.mark.corpus
+@pytest.mark.django_db(transaction=True)
+def test_round_trip_of_the_real_archive_keeps_every_field(tmp_path, corpus):
+    archive = corpus / "datatalksclub"
+    imported = [
+        r.path for r in run_import(archive / "_podcast", include_drafts=True).episodes if r.outcome == "created"
+    ]
+    empty_database()
+    before, after, out = round_trip(tmp_path, archive / "_podcast", images_root=archive, include_drafts=True)
+    assert len(before["episodes.Episode"]) >= 199 and len(before["episodes.Line"]) > 27000
+    assert len(before["episodes.Guest"]) >= 437
+    assert_same_contents(before, after)
+    assert_unedited_exports_match(imported, out)
+
+
+# --- unedited files ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_unedited_export_loads_to_the_source_data_in_the_source_order(tmp_path):
+    assert run_import(FIXTURE_EPISODES).ok
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    assert_unedited_exports_match(source_episode_files(FIXTURE_EPISODES), out)
+    for source in sorted((FIXTURES / "_people").glob("*.md")):
+        exported = out / "_people" / source.name
+        assert front_matter_data(exported) == front_matter_data(source), source.name
+        assert list(front_matter_data(exported)) == list(front_matter_data(source)), source.name
+        assert body(exported) == body(source)
+
+
+@pytest.mark.django_db
+def test_unedited_edge_cases_export_to_their_source_data(tmp_path):
+    names = ("times.md", "sections.md", "double-extension.md.md", "unknown-guest.md")
+    assert run_import(*(EDGE_CASES / name for name in names)).ok
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    assert_unedited_exports_match([EDGE_CASES / name for name in names], out)
+    # The placeholder guest has no profile file, so the export writes none for it.
+    assert not list((out / "_people").glob("*.md"))
+
+
+@pytest.mark.corpus
+@pytest.mark.django_db
+def test_most_real_files_export_byte_for_byte(tmp_path, corpus):
+    """Not required (the data is), but the export writes the way the archive's files are written."""
+    archive = corpus / "datatalksclub"
+    sources = [r.path for r in run_import(archive / "_podcast").episodes if r.outcome == "created"]
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    identical = [
+        s
+        for s in sources
+        if (out / "_podcast" / s.name).is_file() and (out / "_podcast" / s.name).read_bytes() == s.read_bytes()
+    ]
+    assert len(identical) > len(sources) // 2
+
+
+# --- edits --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edits_are_exported_and_reimport_to_the_new_values(tmp_path):
+    assert run_import(FIXTURE_EPISODES).ok
+    episode = Episode.objects.get(slug="open-source-ml-tools-strategy-and-business-models")
+    episode.title = "A new title: with a colon"
+    episode.duration = 3725
+    episode.save()
+    # The line whose time is folded over two lines in the file ('9:\n46'): kept as written until edited.
+    line = Line.objects.get(section__episode=episode, raw__isnull=False)
+    line.text = "Edited words </script> & more"
+    line.save()
+    guest = Guest.objects.get(slug="vincentwarmerdam")
+    guest.twitter_url = "https://x.com/new_handle"
+    guest.save()
+    topic_count = Topic.objects.count()
+
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    data = front_matter_data(out / "_podcast" / f"{episode.slug}.md")
+    assert data["title"] == "A new title: with a colon"
+    assert data["duration"] == "PT01H02M05S"
+    edited = [item for item in data["transcript"] if item.get("line") == "Edited words </script> & more"]
+    assert edited == [{"line": "Edited words </script> & more", "sec": 586, "time": "9:46", "who": line.speaker}]
+    assert front_matter_data(out / "_people" / "vincentwarmerdam.md")["twitter"] == "new_handle"
+
+    empty_database()
+    assert run_import(out / "_podcast", images_root=FIXTURES).ok
+    episode = Episode.objects.get(slug=episode.slug)
+    assert (episode.title, episode.duration) == ("A new title: with a colon", 3725)
+    line = Line.objects.get(section__episode=episode, text="Edited words </script> & more")
+    assert (line.sec, line.raw) == (586, None)
+    assert Guest.objects.get(slug="vincentwarmerdam").twitter_url == "https://x.com/new_handle"
+    assert Topic.objects.count() == topic_count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uploaded_cover_is_exported_beside_the_files(tmp_path):
+    assert run_import(FIXTURE_EPISODES).ok
+    episode = Episode.objects.get(slug="cloud-data-governance")
+    cover = (FIXTURES / "images" / "podcast" / "interpretable-machine-learning.jpg").read_bytes()
+    episode.image.save("covers/new-cover.jpg", ContentFile(cover), save=True)
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    written = front_matter_data(out / "_podcast" / "cloud-data-governance.md")["image"]
+    assert written.startswith("images/podcast/") and (out / written).read_bytes() == cover
+    # Unchanged covers keep the path their file gave.
+    assert (
+        front_matter_data(out / "_podcast" / "interpretable-machine-learning.md")["image"]
+        == (front_matter_data(FIXTURE_EPISODES / "interpretable-machine-learning.md")["image"])
+    )
+
+
+@pytest.mark.django_db
+def test_a_renamed_topic_is_written_by_the_first_file_that_names_it(tmp_path):
+    assert run_import(FIXTURE_EPISODES).ok
+    topic = Topic.objects.filter(episodes__isnull=False).distinct().first()
+    topic.name = topic.name.upper()
+    topic.save()
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    first = sorted(
+        path
+        for path in (out / "_podcast").glob("*.md")
+        if topic.name.lower() in str(front_matter_data(path).get("topics", "")).lower()
+    )[0]
+    assert topic.name in front_matter_data(first)["topics"]
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_export_summary_dry_run_and_unchanged_files(tmp_path, capsys):
+    assert run_import(FIXTURE_EPISODES).ok
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), "--dry-run")
+    assert "would write 20 files" in capsys.readouterr().out
+    assert not out.exists()
+    call_command("export_episodes", str(out))
+    assert "9 episodes and 11 people exported" in capsys.readouterr().out
+    (out / "_podcast" / "gone.md").write_text("---\ntitle: x\n---\n")
+    call_command("export_episodes", str(out))
+    captured = capsys.readouterr()
+    assert "wrote 0 files, 20 unchanged, 1 not ours" in captured.out
+    assert "_podcast/gone.md: not written by this export" in captured.err
+    assert not list(out.rglob(".*.tmp")), "no temporary files left behind"
+
+
+@pytest.mark.django_db
+def test_an_unwritable_folder_is_a_clear_error(tmp_path):
+    assert run_import(FIXTURE_EPISODES).ok
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CommandError, match=r"cannot write to .*a-file/export"):
+        call_command("export_episodes", str(blocker / "export"))
+
+
+@pytest.mark.django_db
+def test_a_file_that_would_not_read_back_stops_the_export_before_anything_is_written(tmp_path):
+    assert run_import(FIXTURE_EPISODES).ok
+    Episode.objects.filter(slug="cloud-data-governance").update(slug="Upper-Case")  # the importer lowercases slugs
+    out = tmp_path / "export"
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("export_episodes", str(out), verbosity=0)
+    assert not list(out.rglob("*.md"))
+
+
+@pytest.mark.django_db
+def test_export_runs_a_fixed_number_of_queries(tmp_path, django_assert_num_queries):
+    assert run_import(FIXTURE_EPISODES).ok
+    with django_assert_num_queries(7):  # episodes, guests, topics, clips, sections, lines; people
+        export = build_export()
+    assert len(export.episodes) == 9 and not export.failures
+    shutil.rmtree(tmp_path / "x", ignore_errors=True)
+    assert write_export(export, tmp_path / "x", dry_run=True).written
+
+
+# --- recording the layout -------------------------------------------------------------------------
+
+
+def test_recorded_values_survive_json_with_types_and_order():
+    value = {
+        "b": 1,
+        "a": [datetime.date(2024, 1, 22), 1.5, True, None, {"z": 1, "y": 2}],
+        2021: "a number key",
+        "when": datetime.datetime(2024, 1, 22, 10, 30),
+        "nan": float("nan"),
+    }
+    assert same(decode(encode(value)), value)
+    assert decode(encode(ABSENT)) is ABSENT
+    assert not same({"a": 1, "b": 2}, {"b": 2, "a": 1}) and not same(1, True) and not same(1, 1.0)
+
+
+def test_only_lines_the_fields_would_not_give_back_are_kept_as_written():
+    episode = parse_episode((EDGE_CASES / "times.md").read_text("utf-8"), "times.md")
+    raws = [line.raw for section in episode.sections for line in section.lines]
+    assert raws and all(raw is not None for raw in raws)  # every line of times.md has a twist
+    seed = parse_episode((FIXTURE_EPISODES / "s19e04-mlops-as-a-team.yaml").read_text("utf-8"), "s19e04.yaml")
+    kept = [line for section in seed.sections for line in section.lines if line.raw is not None]
+    assert len(kept) <= 2 and seed.line_count > 100
+    assert seed.layout["raw"]["image"] == "images/podcast/s19e04-mlops-as-team.jpg"
+
+
+@pytest.mark.corpus
+def test_the_real_archive_records_little(corpus):
+    lines = kept = 0
+    for path in sorted((corpus / "datatalksclub" / "_podcast").glob("[!_]*.md")):
+        episode = parse_episode(path.read_text("utf-8"), path.name)
+        for section in episode.sections:
+            lines += len(section.lines)
+            kept += sum(line.raw is not None for line in section.lines)
+    assert lines > 27000 and kept < 20
