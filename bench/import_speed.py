@@ -11,6 +11,7 @@ Targets: first import <= 2 x parse; second run <= 0.25 x parse.
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,6 +43,10 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="podcast-bench-")
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+    # Covers and pictures go to a media folder of the bench's own, emptied every round: each first
+    # import stores every image, as on a new site.
+    media = Path(workdir) / "media"
+    os.environ["PODCAST_MEDIA_ROOT"] = str(media)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcast_site.test_settings")
     import django
 
@@ -51,9 +56,10 @@ def main():
 
     from episodes.importer import Importer
     from episodes.models import Episode, Line
+    from episodes.renditions import make_missing_renditions
 
     files = sorted(p for p in archive.glob("*.md") if not p.name.startswith("_"))
-    parse_times, first_times, second_times = [], [], []
+    parse_times, first_times, second_times, rendition_times = [], [], [], []
     for _ in range(args.rounds):
         start = time.perf_counter()
         parse_front_matter_only(files)
@@ -63,16 +69,24 @@ def main():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{workdir}/bench.sqlite3{suffix}").unlink(missing_ok=True)
         call_command("migrate", verbosity=0)
+        shutil.rmtree(media, ignore_errors=True)
 
         start = time.perf_counter()
         first = Importer().run([archive])
         first_times.append(time.perf_counter() - start)
 
+        # import_episodes then makes the images' renditions: a step of its own, on every core.
+        start = time.perf_counter()
+        renditions = make_missing_renditions()
+        rendition_times.append(time.perf_counter() - start)
+
         start = time.perf_counter()
         second = Importer().run([archive])
         second_times.append(time.perf_counter() - start)
 
-    parse, first_run, second_run = (statistics.median(t) for t in (parse_times, first_times, second_times))
+    parse, first_run, second_run, rendition_run = (
+        statistics.median(t) for t in (parse_times, first_times, second_times, rendition_times)
+    )
     print(f"archive: {archive} ({len(files)} published files)")
     print(f"first import:  {first.summary()}")
     print(f"second import: {second.summary()}")
@@ -82,6 +96,11 @@ def main():
         ("parse front matter (CSafeLoader)", parse, ""),
         ("first import (people + episodes)", first_run, f"= {first_run / parse:.2f} x parse (target <= 2)"),
         ("second import (all unchanged)", second_run, f"= {second_run / parse:.2f} x parse (target <= 0.25)"),
+        (
+            "renditions (after the import)",
+            rendition_run,
+            f"{renditions.images} images, {renditions.files_written} files",
+        ),
     ]
     for label, seconds, note in rows:
         print(f"  {label:34} {seconds * 1000:7.0f} ms  {note}")

@@ -231,6 +231,11 @@ def start_nginx(workdir, page):
     prefix, port = workdir / "nginx", free_port()
     (prefix / "www").mkdir(parents=True)
     (prefix / "www" / "page.html").write_bytes(page)
+    # nginx's workers drop root for an unprivileged user, who must reach the file (mkdtemp made 0700).
+    workdir.chmod(0o711)
+    for path in (prefix, prefix / "www"):
+        path.chmod(0o755)
+    (prefix / "www" / "page.html").chmod(0o644)
     (prefix / "nginx.conf").write_text(f"""
 worker_processes auto;
 pid {prefix}/nginx.pid;
@@ -262,15 +267,26 @@ http {{
 def load_wrk(port, path, seconds):
     header = [arg for name, value in PROXY_HEADERS.items() for arg in ("-H", f"{name}: {value}")]
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", *header, f"http://127.0.0.1:{port}{path}"],
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(CONNECTIONS),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            *header,
+            f"http://127.0.0.1:{port}{path}",
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         check=True,
     )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", result.stdout)
-    if errors:
-        sys.exit(f"wrk saw errors on port {port}:\n{result.stdout}")
+    if re.search(r"Non-2xx or 3xx responses|Socket errors", result.stdout):
+        sys.exit(f"wrk saw failed requests on port {port}:\n{result.stdout}")
     return rate
 
 

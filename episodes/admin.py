@@ -21,7 +21,8 @@ from .admin_publishing import PUBLISHED_ON_HELP, STATUS_HELP, EditedSinceImportF
 from .admin_transcript import EpisodeEditorMixin, LineActionsInlineMixin, LineFormSet, SectionEditorMixin
 from .forms import URL_FIELD_OPTIONS, ClipForm, LineForm, PositionedInlineFormSet, SectionForm, SpeakerAliasForm
 from .image_admin import ImageAdminMixin
-from .models import Appearance, Clip, Episode, Guest, Line, Section, SpeakerAlias, Topic
+from .models import Appearance, Clip, Episode, Guest, Line, Section, SlugHistory, SpeakerAlias, Topic
+from .old_links_admin import SlugHistoryAdmin
 from .timecodes import format_timestamp
 
 
@@ -389,3 +390,6 @@ class SpeakerAliasAdmin(BaseAdmin):
         changed = speakers.relink_all()
         message = f"Speakers matched again: {changed} line(s) now link to someone else."
         self.message_user(request, message, messages.INFO)
+
+
+admin.site.register(SlugHistory, SlugHistoryAdmin)  # old names that redirect (episodes/old_links.py)

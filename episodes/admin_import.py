@@ -7,6 +7,7 @@ changes gets an entry in the admin history, under the editor who uploaded it.
 """
 
 import tempfile
+from dataclasses import replace
 
 from django import forms
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -43,13 +44,15 @@ class MultipleFileField(forms.FileField):
 class ImportForm(forms.Form):
     files = MultipleFileField(
         required=False,
-        help_text="Episode files (.md, .yaml, .yml, .txt); choose several at once. Up to 100 per upload: use a zip for more.",
+        help_text="Episode files (.md, .yaml, .yml, .txt); choose several at once. "
+        "Up to 100 per upload: use a zip for more.",
         widget=MultipleFileInput(attrs={"accept": ",".join(sorted(uploads.EPISODE_SUFFIXES))}),
     )
     archive = forms.FileField(
         label="Zip",
         required=False,
-        help_text="A zip of episode files, in folders or not; a _people folder in it is read for guest profiles.",
+        help_text="A zip of episode files, in folders or not: a _people folder in it is read for guest profiles, "
+        "and an images folder beside _podcast and _people for their covers and pictures.",
         widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
     )
     dry_run = forms.BooleanField(
@@ -125,7 +128,10 @@ def run_upload(request, data, form):
             parse_in_workers=False,
         )
         report = importer.run(upload.paths)
-        messages = report_messages(report, verbosity=3, dry_run=data["dry_run"], name=upload.shown_name)
+        messages = [
+            replace(message, text=upload.hide_folder(message.text))
+            for message in report_messages(report, verbosity=3, dry_run=data["dry_run"], name=upload.shown_name)
+        ]
         if not data["dry_run"]:
             log_changes(request.user, report, upload)
     return {
@@ -138,6 +144,10 @@ def run_upload(request, data, form):
         "ignored": upload.ignored[:IGNORED_SHOWN],
         "ignored_more": max(0, len(upload.ignored) - IGNORED_SHOWN),
     }
+
+
+def uploaded_name(source_path):
+    return source_path.removeprefix(uploads.UPLOAD_PREFIX)
 
 
 def log_changes(user, report, upload):
@@ -157,8 +167,10 @@ def log_changes(user, report, upload):
             object_id=str(episode.pk),
             object_repr=str(episode)[:200],
             action_flag=flags[episode.source_path],
-            change_message=f"Imported from the uploaded file {episode.source_path.removeprefix(uploads.UPLOAD_PREFIX)}.",
+            change_message=f"Imported from the uploaded file {uploaded_name(episode.source_path)}.",
         )
-        for episode in Episode.objects.filter(source_path__in=flags).only("pk", "season", "number", "title", "source_path")
+        for episode in Episode.objects.filter(source_path__in=flags).only(
+            "pk", "season", "number", "title", "source_path"
+        )
     ]
     LogEntry.objects.bulk_create(entries)

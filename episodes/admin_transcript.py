@@ -30,6 +30,7 @@ from .transcript_edits import TranscriptEditError, describe_line, describe_secti
 TEMPLATE = "admin/episodes/transcript/line_action.html"
 RENAME_TEMPLATE = "admin/episodes/transcript/rename_speaker.html"
 SHIFT_LIMIT = 24 * 3600  # a day: far beyond any re-cut, far below the database's integer range
+MAX_ID = 2**63 - 1  # a larger id in a URL is no row's, and the databases refuse to compare with it
 
 # Permissions (on lines) each action needs, besides changing the section.
 NEEDS = {
@@ -201,7 +202,7 @@ class LineFormSet(PositionedInlineFormSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if not self._marked:
+        if not self._marked and self.instance.pk is not None:  # a new section has no lines yet
             self._marked = True
             lines = list(queryset)  # evaluates the queryset that the forms then index: no second query
             section = self.instance
@@ -302,7 +303,10 @@ class SectionEditorMixin:
         )
         field = self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
         try:
-            return queryset.get(**{field.name: field.to_python(object_id)})
+            value = field.to_python(object_id)
+            if isinstance(value, int) and not 0 <= value <= MAX_ID:
+                return None
+            return queryset.get(**{field.name: value})
         except (self.model.DoesNotExist, ValidationError, ValueError):
             return None
 
@@ -330,6 +334,7 @@ class SectionEditorMixin:
 
     def _line(self, request, action, section_id, line_id):
         self._check(request, action)
+        _check_ids(section_id, line_id)
         line = Line.objects.select_related("section__episode").filter(pk=line_id, section_id=section_id).first()
         if line is None:
             raise Http404("No such line in this section: it may have been moved or deleted.")
@@ -360,6 +365,7 @@ class SectionEditorMixin:
 
     def add_first_line_view(self, request, section_id):
         self._check(request, "add")
+        _check_ids(section_id)
         section = Section.objects.select_related("episode").filter(pk=section_id).first()
         if section is None:
             raise Http404("No such section.")
@@ -534,6 +540,7 @@ class EpisodeEditorMixin:
     def rename_speaker_view(self, request, episode_id):
         if not self.has_change_permission(request) or not request.user.has_perms(NEEDS["rename"]):
             raise PermissionDenied
+        _check_ids(episode_id)
         episode = Episode.objects.filter(pk=episode_id).first()
         if episode is None:
             raise Http404("No such episode.")
@@ -573,6 +580,11 @@ class EpisodeEditorMixin:
                 "cancel_url": back_url,
             },
         )
+
+
+def _check_ids(*ids):
+    if any(value > MAX_ID for value in ids):
+        raise Http404("No such object.")
 
 
 def form_choices(counts):

@@ -80,6 +80,7 @@ def _add_person(handler, person):
 
 def _person(request, guest, role):
     return {
+        "pk": guest.pk,
         "name": guest.name,
         "role": role,
         "href": request.build_absolute_uri(guest.get_absolute_url()),
@@ -88,6 +89,7 @@ def _person(request, guest, role):
 
 
 def _episode_values(request, episode, hosts):
+    """The item's Podcasting 2.0 and iTunes values; ``hosts`` are the hosts' person values (made once per feed)."""
     files = file_urls(request, episode)
     transcripts = []
     for fmt, mime_type in TRANSCRIPT_TYPES.items():
@@ -96,15 +98,14 @@ def _episode_values(request, episode, hosts):
             if fmt in ("vtt", "srt"):
                 attrs["rel"] = "captions"
             transcripts.append(attrs)
-    host_ids = {host.pk for host in hosts}
-    guests = [guest for guest in episode.guests.all() if guest.pk not in host_ids]
+    host_ids = {host["pk"] for host in hosts}
+    guests = [_person(request, guest, "guest") for guest in episode.guests.all() if guest.pk not in host_ids]
     return {
         "season": episode.season,
         "number": episode.number,
         "duration": episode.duration,
         "image": episode_image_url(request, episode),
-        "people": [_person(request, host, "host") for host in hosts]
-        + [_person(request, guest, "guest") for guest in guests],
+        "people": hosts + guests,
         "transcripts": transcripts,
         "chapters": files.get("chapters", ""),
     }
@@ -113,7 +114,7 @@ def _episode_values(request, episode, hosts):
 def build_feed(request, *, title, link, description, episodes):
     """The feed of ``episodes`` (a queryset of published episodes), served at the request's URL."""
     site_name = settings.PODCAST_SITE_NAME
-    hosts = list(Guest.objects.filter(is_host=True).order_by("name"))
+    hosts = [_person(request, host, "host") for host in Guest.objects.filter(is_host=True).order_by("name")]
     main_feed = request.build_absolute_uri(reverse("episodes:feed"))
     feed = PodcastFeed(
         title=xml_text(title),
@@ -123,7 +124,7 @@ def build_feed(request, *, title, link, description, episodes):
         feed_url=request.build_absolute_uri(request.path),
         author_name=xml_text(site_name),
         podcast_guid=str(uuid.uuid5(PODCAST_GUID_NAMESPACE, main_feed.split("://", 1)[1].rstrip("/"))),
-        people=[_person(request, host, "host") for host in hosts],
+        people=hosts,
     )
     guid_namespace = uuid.UUID(feed.feed["podcast_guid"])
     episodes = with_file_flags(episodes.order_by("-season", "-number").prefetch_related("guests", "topics"))
@@ -148,9 +149,8 @@ def build_feed(request, *, title, link, description, episodes):
 
 
 def _feed_response(feed):
-    response = HttpResponse(content_type=feed.content_type)
-    feed.write(response, "utf-8")
-    return response
+    # Written to a string first: the XML writer makes tens of thousands of small writes.
+    return HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)
 
 
 def _first_or_404(queryset):

@@ -108,7 +108,8 @@ def public_page(view):
 
         digest = page_digest(request, version)
         etag = f'W/"{digest[:32]}"'
-        not_modified = get_conditional_response(request, etag=etag)
+        conditional = "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MATCH" in request.META
+        not_modified = get_conditional_response(request, etag=etag) if conditional else None
         if not_modified is not None:
             _mark_public(not_modified, etag)
             patch_vary_headers(not_modified, ["Cookie"])

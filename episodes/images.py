@@ -341,7 +341,7 @@ def picture_html(picture, *, sizes, alt="", css_class="", loading="lazy", fetchp
         format_html(' class="{}"', css_class) if css_class else "",
         alt,
         loading,
-        ' decoding="async"' if loading == "lazy" else "",
+        format_html(' decoding="{}"', "async") if loading == "lazy" else "",
         format_html(' fetchpriority="{}"', fetchpriority) if fetchpriority else "",
     )
     if not picture.webp_srcset:

@@ -374,7 +374,6 @@ class Importer:
                 continue
             candidate.data = parsed
             batch.claims[(parsed.season, parsed.number)].append(candidate.path)
-            self.images.submit(("episode", candidate.key), parsed.image, candidate.path, parsed.slug, "image")
 
         for (season, number), paths in batch.claims.items():
             if len(paths) > 1:
@@ -383,6 +382,11 @@ class Importer:
                     batch.results[path] = FileResult(
                         path, FAILED, f"season {season} episode {number} is also claimed by {others}"
                     )
+        # The covers of the files to write: read and stored by a worker while the rows are written.
+        for candidate in batch.candidates:
+            if candidate.path not in batch.results:
+                data = candidate.data
+                self.images.submit(("episode", candidate.key), data.image, candidate.path, data.slug, "image")
 
         for candidate in batch.candidates:
             done += 1
@@ -572,7 +576,6 @@ _FILE_KEYS = {
 def _file_name(key):
     """The file name in a source key: a path, or an admin upload's "upload:name.md" / "upload:a.zip/dir/name.md"."""
     return key.replace("\\", "/").rsplit("/", 1)[-1].removeprefix(UPLOAD_PREFIX)
-
 
 
 def _conflict_message(episode):

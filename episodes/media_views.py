@@ -10,6 +10,8 @@ storage serves the files and none of this is routed.
 import re
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import Http404
 from django.urls import re_path
 from django.utils.cache import patch_cache_control
 from django.views import static
@@ -23,7 +25,10 @@ ONE_HOUR = 60 * 60
 @require_safe
 def serve_media(request, path):
     """A file under MEDIA_ROOT (404 outside it, or for a folder), with a cache lifetime for its kind of name."""
-    response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    try:
+        response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    except SuspiciousFileOperation as e:  # "../" and the like: there is nothing of ours there
+        raise Http404("No such file") from e
     if HASHED_NAME.search(path):
         patch_cache_control(response, public=True, max_age=ONE_YEAR, immutable=True)
     else:

@@ -30,7 +30,7 @@ def state(episode):
 
 
 def state_label(episode):
-    """"Draft", "Scheduled for 3 July 2026" or "Published"."""
+    """ "Draft", "Scheduled for 3 July 2026" or "Published"."""
     current = state(episode)
     if current == State.SCHEDULED:
         return f"Scheduled for {_date(episode.published_on)}"

@@ -15,6 +15,10 @@ Each function is one transaction that:
   did before the change (an editor's own start for a section is left alone);
 * matches speakers again where a speaker changed or a line appeared.
 
+``Line.raw`` (the item as the file wrote it) is left as it is: the export
+writes it only while it still gives the line's current values
+(``episodes.source_layout``).
+
 Invalid requests raise ``TranscriptEditError`` with a message for the editor,
 and leave the database as it was. The number of queries does not depend on the
 length of the transcript.
@@ -179,8 +183,8 @@ def split_line(line, at, *, speaker=SAME, sec=SAME):
     sec = line.sec if sec is SAME else _clean_sec(sec)
     follows = _start_follows_lines(line.section)
     _make_room(line.section_id, line.position + 1)
-    line.text, line.raw = first, None
-    line.save(update_fields=["text", "raw"])
+    line.text = first
+    line.save(update_fields=["text"])
     new = Line.objects.create(
         section=line.section,
         position=line.position + 1,
@@ -220,9 +224,8 @@ def merge_lines(line):
         raise TranscriptEditError("This is the last line of its section: there is no next line to merge it with.")
     line.text = joined_text(line, following)
     line.sec = line.sec if line.sec is not None else following.sec
-    line.raw = None
     following.delete()
-    line.save(update_fields=["text", "sec", "raw"])
+    line.save(update_fields=["text", "sec"])
     # The section's first timed line keeps its time: the merged line is timed where either was.
     return line, following
 
@@ -319,7 +322,7 @@ def rename_speaker(episode, old, new):
     if new == old:
         raise TranscriptEditError("The new name is the same as the old one.", "new")
     episode.mark_edited()
-    count = Line.objects.filter(section__episode=episode, speaker=old).update(speaker=new, raw=None)
+    count = Line.objects.filter(section__episode=episode, speaker=old).update(speaker=new)
     if not count:
         raise TranscriptEditError(f"No line of this episode is said by “{old}”.", "speaker")
     speakers.relink_episode(episode)
@@ -352,7 +355,7 @@ def shift_times(line, seconds):
     )
     if seconds < 0:
         _check_shift_back(lines, sections, -seconds)
-    count = lines.update(sec=F("sec") + seconds, raw=None)
+    count = lines.update(sec=F("sec") + seconds)
     sections.filter(start_sec__isnull=False).update(start_sec=F("start_sec") + seconds)
     return count
 

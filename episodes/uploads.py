@@ -17,10 +17,13 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
+from .images import MAX_IMAGE_BYTES
 from .importer import UPLOAD_PREFIX
 from .parsing import EPISODE_SUFFIXES
 
 FILES_FOLDER, ZIP_FOLDER = "files", "zip"
+# Covers and pictures a zip may hold beside the files that name them (images/podcast/x.jpg).
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 CHUNK = 64 * 1024
 # Left by macOS and Windows archivers beside the real files; never episodes.
 IGNORED_NAMES = re.compile(r"(^|/)(__MACOSX/|\._[^/]*$|\.DS_Store$|Thumbs\.db$)")
@@ -54,7 +57,7 @@ class Upload:
 
     folder: Path
     paths: list[Path] = field(default_factory=list)  # what to import: uploaded files, and the zip's folder
-    ignored: list[str] = field(default_factory=list)  # zip members that are not episode or person files
+    ignored: list[str] = field(default_factory=list)  # zip members that are neither episode files nor images
     _count: int = 0
     _total: int = 0
 
@@ -69,9 +72,19 @@ class Upload:
     def source_key(self, path):
         return UPLOAD_PREFIX + self.shown_name(path)
 
+    def hide_folder(self, text):
+        """``text`` with the temporary folder's paths shown as the uploaded names."""
+        for sub in (ZIP_FOLDER, FILES_FOLDER):
+            text = text.replace(f"{self.folder.resolve() / sub}/", "").replace(f"{self.folder / sub}/", "")
+        return text
+
 
 def is_episode_file(name):
     return PurePosixPath(name).suffix.lower() in EPISODE_SUFFIXES
+
+
+def is_image(name):
+    return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES
 
 
 def unpack(folder, files=(), archive=None, limits=None):
@@ -88,13 +101,17 @@ def unpack(folder, files=(), archive=None, limits=None):
     return upload
 
 
+def _file_limit(limits, name):
+    return MAX_IMAGE_BYTES if is_image(name) else limits.max_file_bytes
+
+
 def _count(upload, limits, name, size):
     upload._count += 1
     upload._total += size
     if upload._count > limits.max_files:
         raise UploadError(f"the upload holds more than {limits.max_files:,} files; import it in parts")
-    if size > limits.max_file_bytes:
-        raise UploadError(f"{name} is {size:,} bytes, over the {limits.max_file_bytes:,}-byte limit for one file")
+    if size > _file_limit(limits, name):
+        raise UploadError(f"{name} is {size:,} bytes, over the {_file_limit(limits, name):,}-byte limit for one file")
     if upload._total > limits.max_total_bytes:
         raise UploadError(
             f"the upload unpacks to more than {limits.max_total_bytes:,} bytes (at {name}); import it in parts"
@@ -130,7 +147,7 @@ def _extract_zip(upload, archive, limits):
         with zipfile.ZipFile(archive) as zf:
             members = _checked_members(zf, zip_name, limits)
             for info, name in members:
-                if not is_episode_file(name):
+                if not (is_episode_file(name) or is_image(name)):
                     upload.ignored.append(f"{zip_name}/{name}")
                     continue
                 _count(upload, limits, f"{zip_name}/{name}", info.file_size)
@@ -201,7 +218,7 @@ def _extract_member(zf, info, target, name, zip_name, limits, upload):
         raise UploadError(f"{zip_name}: {name!r} points outside the zip's folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     # The header's size may lie: count what actually comes out and stop at the limits.
-    room = min(limits.max_file_bytes, limits.max_total_bytes - (upload._total - info.file_size))
+    room = min(_file_limit(limits, name), limits.max_total_bytes - (upload._total - info.file_size))
     written = 0
     with zf.open(info) as source, path.open("wb") as out:
         while chunk := source.read(CHUNK):

@@ -8,6 +8,10 @@ import html
 import re
 from dataclasses import dataclass
 
+from django.test import RequestFactory
+
+from episodes import media_urls
+
 VTT_TIME = r"(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})"
 SRT_TIME = r"(\d{2}):([0-5]\d):([0-5]\d),(\d{3})"
 VTT_TIMING_RE = re.compile(rf"^{VTT_TIME} --> {VTT_TIME}$")
@@ -135,3 +139,10 @@ def check_chapters_json(data):
         assert isinstance(chapter["title"], str) and chapter["title"].strip(), f"{where}: no title"
         previous = chapter["startTime"]
     return chapters
+
+
+def shared_image(instance):
+    """The absolute URL the outside world gets for a cover or picture (episodes.media_urls), which must exist."""
+    url = media_urls.share_image(RequestFactory().get("/"), instance)[0]
+    assert url.startswith("http://testserver/media/")
+    return url

@@ -116,13 +116,13 @@ def manage(database, *args, timeout=120, **env):
     )
 
 
-def start_manage(database, *args, **env):
-    """Starts manage.py in its own process group (its parse workers too); output discarded."""
+def start_manage(database, *args, capture=False, **env):
+    """Starts manage.py in its own process group (its parse workers too); stdout kept only with ``capture``."""
     return subprocess.Popen(
         [sys.executable, str(BASE_DIR / "manage.py"), *map(str, args)],
         env=process_env(database, **env),
         cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -249,6 +249,37 @@ def check_every_episode_whole(database, archive):
     )
     assert orphans == [(0,)]
     return found
+
+
+def import_is_writing(database, baseline):
+    """True once the import has written rows it has not committed yet (and still holds its transaction).
+
+    SQLite: another connection cannot take the write lock, and the write-ahead log has grown past its
+    size when the import started (the uncommitted pages spill into it). PostgreSQL: a session on the
+    database has a transaction id, which it gets with its first write.
+    """
+    if database.vendor == "postgresql":
+        sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL"
+        return database.rows(sql)[0][0] > 0
+    wal = database.path.with_name(database.path.name + "-wal")
+    if not wal.exists() or wal.stat().st_size <= baseline:
+        return False
+    probe = sqlite3.connect(database.path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        return "locked" in str(error)
+    finally:
+        probe.close()
+
+
+def wal_size(database):
+    if database.vendor != "sqlite":
+        return 0
+    wal = database.path.with_name(database.path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 def wait_until(condition, timeout, interval=0.01, message="condition"):

@@ -179,10 +179,14 @@ def test_bad_files_fail_alone_with_the_commands_messages(editor_client):
     response = post(editor_client, files=[upload_file(path) for path in files])
 
     shown = result(response)
-    assert shown["problems"] == expected == [
-        "bad-not-utf8.md: not UTF-8 text (byte 37)",
-        "bad-missing-season.md: missing required field 'season'",
-    ]
+    assert (
+        shown["problems"]
+        == expected
+        == [
+            "bad-not-utf8.md: not UTF-8 text (byte 37)",
+            "bad-missing-season.md: missing required field 'season'",
+        ]
+    )
     assert shown["outcomes"] == ["sections.md: created"]
     assert Episode.objects.filter(season=91, number=2).exists()
 
@@ -238,7 +242,7 @@ def test_a_zip_of_folders_imports_episodes_and_people(editor_client):
             "site/_podcast/ab-testing-and-product-experimentation.md": AB_TESTING.read_bytes(),
             "site/_podcast/sections.md": SECTIONS.read_bytes(),
             "site/_people/jakobgraff.md": (FIXTURES / "_people" / "jakobgraff.md").read_bytes(),
-            "site/images/cover.jpg": b"\xff\xd8 not really",
+            "site/images/notes.pdf": b"%PDF",
             "__MACOSX/site/_podcast/._sections.md": b"\x00\x05\x16\x07",
             "site/.DS_Store": b"\x00",
         }
@@ -252,9 +256,23 @@ def test_a_zip_of_folders_imports_episodes_and_people(editor_client):
         "created 2, updated 0, unchanged 0, skipped 0, conflict 0, failed 0",
     ]
     assert "site.zip/site/_podcast/sections.md: created" in shown["outcomes"]
-    assert response.context["ignored"] == ["site.zip/site/images/cover.jpg"]
+    assert response.context["ignored"] == ["site.zip/site/images/notes.pdf"]
     assert Guest.objects.get(slug="jakobgraff").source_path == "upload:site.zip/site/_people/jakobgraff.md"
     assert LogEntry.objects.count() == 2
+
+
+def test_covers_in_a_zip_are_imported_with_their_episodes(editor_client):
+    cover = FIXTURES / "images" / "podcast" / f"{AB_TESTING.stem}.jpg"
+    archive = zip_bytes(
+        {f"_podcast/{AB_TESTING.name}": AB_TESTING.read_bytes(), f"images/podcast/{cover.name}": cover.read_bytes()}
+    )
+
+    response = post(editor_client, archive=archive)
+
+    assert result(response)["outcomes"] == [f"upload.zip/_podcast/{AB_TESTING.name}: created"]
+    assert not [warning for warning in response.context["warnings"] if "cover" in warning]  # it was found
+    episode = Episode.objects.get(season=7, number=6)
+    assert episode.image.name and episode.image_width
 
 
 def test_files_and_a_zip_together(editor_client):
@@ -356,31 +374,64 @@ def test_the_temporary_folder_is_removed(editor_client, monkeypatch, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_dry_run_of_a_zip_gives_the_commands_summaries_and_messages(editor_client):
+    folder = FIXTURE_EPISODES.parent
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        members = [*FIXTURE_EPISODES.iterdir(), *(folder / "_people").glob("*.md"), EDGE_CASES / "bad-alias.md"]
+        members += [path for path in (folder / "images").rglob("*") if path.is_file()]  # covers and pictures
+        for path in sorted(members):
+            zf.write(path, path.relative_to(folder).as_posix())
+    out, err = StringIO(), StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "import_episodes", str(FIXTURE_EPISODES), str(EDGE_CASES / "bad-alias.md"), "--dry-run", "-v", "3",
+            stdout=out, stderr=err,
+        )  # fmt: skip
+
+    response = post(editor_client, archive=SimpleUploadedFile("site.zip", archive.getvalue()), dry_run=True)
+
+    shown = result(response)
+    summaries = [line for line in out.getvalue().splitlines() if line.startswith(("people:", "dry run"))]
+    assert shown["summaries"] == summaries
+    assert (
+        summaries[-1] == "dry run, nothing written: created 9, updated 0, unchanged 0, skipped 0, conflict 0, failed 1"
+    )
+    # Every line the command printed (-v 3: errors, warnings, outcomes, summaries), the page shows, by file name.
+    command_lines = (out.getvalue() + err.getvalue()).splitlines()
+    page_lines = [*shown["problems"], *response.context["warnings"], *shown["outcomes"], *shown["summaries"]]
+
+    assert sorted(line.removeprefix("site.zip/") for line in page_lines) == sorted(
+        line.removeprefix(f"{folder}/").replace(str(folder), "site.zip") for line in command_lines
+    )
+    assert len(command_lines) > 20
+    assert shown["problems"][0].startswith("site.zip/edge-cases/bad-alias.md: line 4, column 8: not valid YAML")
+    assert not Episode.objects.exists()
+
+
 @pytest.mark.corpus
-def test_a_zip_of_the_real_archive_gives_the_commands_summaries(editor_client, corpus, tmp_path):
+def test_the_real_archive_uploaded_as_a_zip(editor_client, corpus):
     source = corpus / "datatalksclub"
+    people = [path for path in (source / "_people").glob("*.md") if not path.name.startswith("_")]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for folder in ("_podcast", "_people"):
             for path in sorted((source / folder).iterdir()):
                 archive.write(path, f"datatalksclub/{folder}/{path.name}")
-    out = StringIO()
-    with pytest.raises(SystemExit):  # two files of the archive are broken
-        call_command("import_episodes", str(source / "_podcast"), "--dry-run", stdout=out, stderr=StringIO())
-    summaries = [line for line in out.getvalue().splitlines() if line.startswith(("people:", "dry run"))]
-
-    response = post(editor_client, archive=SimpleUploadedFile("datatalksclub.zip", buffer.getvalue()), dry_run=True)
-
-    assert len(summaries) == 2
-    assert result(response)["summaries"] == summaries
-    assert not Episode.objects.exists()
-    assert len(result(response)["problems"]) == 2
 
     response = post(editor_client, archive=SimpleUploadedFile("datatalksclub.zip", buffer.getvalue()))
-    assert Episode.objects.count() == 198
-    assert LogEntry.objects.filter(action_flag=ADDITION).count() == 198
+
+    # As test_real_archive has the command's first import.
+    assert result(response)["summaries"] == [
+        f"people: created {len(people)}, updated 0, unchanged 0, skipped 1, conflict 0, failed 0",
+        "created 198, updated 0, unchanged 0, skipped 3, conflict 0, failed 2",
+    ]
+    assert len(result(response)["problems"]) == 2
+    assert LogEntry.objects.filter(action_flag=ADDITION).count() == Episode.objects.count() == 198
     # The command, given the archive's own files, finds nothing new.
-    assert {result.outcome for result in run_import(source / "_podcast").episodes} <= {"unchanged", "skipped", "failed"}
+    assert run_import(source / "_podcast").summary() == (
+        "created 0, updated 0, unchanged 198, skipped 3, conflict 0, failed 2"
+    )
 
 
 # --- who may import --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from episodes.models import Episode, Guest, Line, Topic
 from episodes.old_links import record_slug_change
 
 from .conftest import LONGEST_SLUG
+from .format_checks import shared_image
 from .visibility import HIDDEN_STATES, hide
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_episode_summary_fields(client, fixture_archive):
     assert (item["season"], item["number"], item["code"]) == (7, 6, "S07E06")
     assert (item["title"], item["description"]) == (episode.title, episode.description)
     assert (item["published_on"], item["duration"]) == ("2022-02-27", 3817)
-    assert item["image"] == f"http://testserver{episode.image.url}"
+    assert item["image"] == shared_image(episode)
     assert item["links"]["youtube"] == episode.youtube_url
     assert [guest["slug"] for guest in item["guests"]] == ["jakobgraff"]
     assert item["guests"][0]["api_url"] == "http://testserver/api/guests/jakobgraff/"
@@ -165,7 +166,7 @@ def test_guest_list_has_guests_of_published_episodes_with_counts(client, fixture
     uri = next(item for item in data["results"] if item["slug"] == "urigilad")
     assert uri["episode_count"] == 1
     assert uri["url"] == "http://testserver/guests/urigilad/"
-    assert uri["picture"] == f"http://testserver{Guest.objects.get(slug='urigilad').picture.url}"
+    assert uri["picture"] == shared_image(Guest.objects.get(slug="urigilad"))
     page = get_json(client, "api_guest_list", page_size=3, page=4)
     assert (page["pages"], len(page["results"])) == (4, 1)
     assert get_json(client, "api_guest_list", status=400, page=5)["parameter"] == "page"

@@ -17,10 +17,12 @@ from episodes.tests.processes import (
     check_every_episode_whole,
     end_process_group,
     episode_states,
+    import_is_writing,
     make_scratch_archive,
     manage,
     start_manage,
     wait_until,
+    wal_size,
 )
 
 scratch_database = processes.scratch_database
@@ -104,37 +106,6 @@ def migrated(database):
 
 
 # --- SIGKILL ---------------------------------------------------------------------------------------
-
-
-def import_is_writing(database, baseline):
-    """True once the import has written rows it has not committed yet (and still holds its transaction).
-
-    SQLite: another connection cannot take the write lock, and the write-ahead log has grown past its
-    size when the import started (the uncommitted pages spill into it). PostgreSQL: a session on the
-    database has a transaction id, which it gets with its first write.
-    """
-    if database.vendor == "postgresql":
-        sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL"
-        return database.rows(sql)[0][0] > 0
-    wal = database.path.with_name(database.path.name + "-wal")
-    if not wal.exists() or wal.stat().st_size <= baseline:
-        return False
-    probe = processes.sqlite3.connect(database.path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return False
-    except processes.sqlite3.OperationalError as error:
-        return "locked" in str(error)
-    finally:
-        probe.close()
-
-
-def wal_size(database):
-    if database.vendor != "sqlite":
-        return 0
-    wal = database.path.with_name(database.path.name + "-wal")
-    return wal.stat().st_size if wal.exists() else 0
 
 
 def kill_mid_write(database, archive, delay):
@@ -290,10 +261,10 @@ def test_a_postgresql_server_that_does_not_answer(tmp_path):
 # --- a full disk -------------------------------------------------------------------------------------
 
 
-def test_a_full_disk_stops_the_import_and_keeps_nothing_of_it(tmp_path, scratch_database):
-    if scratch_database.vendor != "sqlite":
-        pytest.skip("a full disk is simulated with SQLite's max_page_count; PostgreSQL's disk is the server's")
-    database = migrated(scratch_database)
+def test_a_full_disk_stops_the_import_and_keeps_nothing_of_it(tmp_path):
+    # On SQLite whatever the suite's engine: the file's size is capped with max_page_count, which fails a write
+    # exactly as a full disk does (SQLITE_FULL). PostgreSQL's disk is the server's, out of the test's reach.
+    database = migrated(sqlite_database(tmp_path / "podcast.sqlite3", tmp_path))
     assert manage(database, "import_episodes", EDGE_CASES / "sections.md").returncode == 0
     before = table_counts(database)
     states_before = episode_states(database)

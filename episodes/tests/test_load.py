@@ -1,7 +1,12 @@
 """Load while the archive is imported: gunicorn for real (gunicorn.conf.py) on a scratch database, 2,000 requests
-from 8 concurrent clients over the public pages, while full imports of a changed archive run one after another."""
+from 8 concurrent clients over the public pages, while full imports of a changed archive run one after another.
+
+The page cache is on, as in production (the test settings turn it off): each import that commits makes every
+page render again from the database, and one request in four carries a query parameter no page reads, so it
+misses the cache and reads the database while the import writes."""
 
 import http.client
+import os
 import subprocess
 import sys
 import threading
@@ -14,7 +19,16 @@ from django.urls import reverse
 
 from episodes.tests import processes
 from episodes.tests.conftest import LONGEST_SLUG
-from episodes.tests.processes import end_process_group, free_port, make_scratch_archive, manage, wait_until
+from episodes.tests.processes import (
+    end_process_group,
+    free_port,
+    import_is_writing,
+    make_scratch_archive,
+    manage,
+    start_manage,
+    wait_until,
+    wal_size,
+)
 
 scratch_database = processes.scratch_database
 
@@ -45,21 +59,31 @@ def page_mix(archive):
 
 
 class Gunicorn:
-    """gunicorn -c gunicorn.conf.py on a free port, as `make serve-prod` starts it (less collectstatic)."""
+    """gunicorn -c gunicorn.conf.py on a free port, as `make serve-prod` starts it (less collectstatic), with
+    the test settings plus the page cache."""
 
-    def __init__(self, database, log):
+    def __init__(self, database, workdir):
         self.port = free_port()
-        self.log = log
-        env = processes.process_env(database, GUNICORN_BIND=f"127.0.0.1:{self.port}", GUNICORN_ACCESS_LOG="")
+        self.log = workdir / "gunicorn.log"
+        (workdir / "load_settings.py").write_text(
+            "from podcast_site.test_settings import *  # noqa: F403\nPODCAST_PAGE_CACHE_SECONDS = 3600\n"
+        )
+        env = processes.process_env(
+            database,
+            GUNICORN_BIND=f"127.0.0.1:{self.port}",
+            GUNICORN_ACCESS_LOG="",
+            DJANGO_SETTINGS_MODULE="load_settings",
+            PYTHONPATH=f"{workdir}{os.pathsep}{processes.BASE_DIR}",
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(processes.BASE_DIR / "gunicorn.conf.py")],
             env=env,
             cwd=processes.BASE_DIR,
-            stdout=log.open("w"),
+            stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self.answers, 60, interval=0.2, message=f"gunicorn to answer (log: {log})")
+        wait_until(self.answers, 60, interval=0.2, message=f"gunicorn to answer (log: {self.log})")
 
     def answers(self):
         assert self.process.poll() is None, self.log.read_text()
@@ -87,11 +111,14 @@ class Gunicorn:
             end_process_group(self.process)
 
 
-def client(server, paths, offset, count, outcomes):
-    """One reader: ``count`` requests over ``paths`` on a keep-alive connection, reconnecting when it closes."""
+def client(server, paths, number, outcomes):
+    """One reader: its share of the requests over ``paths`` on a keep-alive connection (reconnecting when it
+    breaks); every fourth request misses the page cache."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    for index in range(count):
-        path = paths[(offset + index) % len(paths)]
+    for index in range(REQUESTS // CLIENTS):
+        path = paths[(number * 3 + index) % len(paths)]
+        if index % 4 == 0:
+            path += ("&" if "?" in path else "?") + f"uncached={number}-{index}"
         try:
             status, body = server.get(path, connection)
             outcomes.append((path, status, len(body)))
@@ -102,53 +129,65 @@ def client(server, paths, offset, count, outcomes):
     connection.close()
 
 
+class ImportLoop(threading.Thread):
+    """Full imports, each of the other version of every file, one after another until stopped."""
+
+    def __init__(self, database, archive):
+        super().__init__()
+        self.database, self.archive = database, archive
+        self.runs = []  # (version, started, ended, status, stdout, stderr)
+        self.current = None
+        self.stopping = threading.Event()
+
+    def run(self):
+        version = "new"
+        while not self.stopping.is_set():
+            self.archive.write(version)
+            started = time.monotonic()
+            self.current = start_manage(self.database, "import_episodes", self.archive.podcast, capture=True)
+            out, err = self.current.communicate(timeout=300)
+            self.runs.append((version, started, time.monotonic(), self.current.returncode, out, err))
+            version = "old" if version == "new" else "new"
+
+
 @pytest.mark.corpus
 def test_pages_answer_while_the_archive_is_imported(corpus, scratch_database, tmp_path):
     archive = make_scratch_archive(corpus, tmp_path / "archive")
     assert manage(scratch_database, "migrate", "--noinput", "-v", "0").returncode == 0
     first = manage(scratch_database, "import_episodes", archive.podcast)
     assert first.returncode == 0, first.stderr
-    server = Gunicorn(scratch_database, tmp_path / "gunicorn.log")
+    server = Gunicorn(scratch_database, tmp_path)
     paths = page_mix(archive)
-    outcomes, imports, loading = [], [], threading.Event()
-
-    def import_all_the_while():
-        """Full imports, each of the other version of every file, for as long as the clients run."""
-        version = "new"
-        while loading.is_set():
-            archive.write(version)
-            started = time.monotonic()
-            result = manage(scratch_database, "import_episodes", archive.podcast)
-            imports.append((version, result.returncode, result.stdout, result.stderr, time.monotonic() - started))
-            version = "old" if version == "new" else "new"
-
+    outcomes = []
+    imports = ImportLoop(scratch_database, archive)
+    baseline = wal_size(scratch_database)
     try:
-        loading.set()
-        importer = threading.Thread(target=import_all_the_while)
-        importer.start()
-        clients = [
-            threading.Thread(target=client, args=(server, paths, number * 3, REQUESTS // CLIENTS, outcomes))
-            for number in range(CLIENTS)
-        ]
+        imports.start()
+        # The readers start once the first import is writing.
+        wait_until(lambda: import_is_writing(scratch_database, baseline), 60, message="the import to write")
+        load_started = time.monotonic()
+        clients = [threading.Thread(target=client, args=(server, paths, number, outcomes)) for number in range(CLIENTS)]
         for thread in clients:
             thread.start()
         for thread in clients:
             thread.join()
-        imports_during_load = len(imports) + 1  # the one still running counts: the clients overlapped it
-        loading.clear()
-        importer.join()
+        load_ended = time.monotonic()
+        imports.stopping.set()
+        imports.join()
     finally:
+        imports.stopping.set()
         server.stop()
 
     assert len(outcomes) == REQUESTS
     failures = Counter((path, status) for path, status, _size in outcomes if status != 200)
     assert failures == Counter(), f"requests that did not answer 200: {failures}"
     assert all(size > 1000 for _path, _status, size in outcomes)
-    assert Counter(path for path, _status, _size in outcomes).keys() == set(paths)
-    # The clients ran while at least one full import wrote every episode, and every import succeeded.
-    assert imports_during_load >= 2, imports
+    assert {path.split("uncached=")[0].rstrip("?&") for path, _status, _size in outcomes} == set(paths)
+    # An import ran the whole time, and every one of them imported every changed file.
+    assert imports.runs[0][1] < load_started and imports.runs[-1][2] > load_ended
+    assert all(later[1] - earlier[2] < 1 for earlier, later in zip(imports.runs, imports.runs[1:], strict=False))
     changing = sum(versions["old"].digest != versions["new"].digest for versions in archive.versions.values())
-    for version, status, out, err, _seconds in imports:
+    for version, _started, _ended, status, out, err in imports.runs:
         assert status == 0, err
         assert f"updated {changing}, unchanged {len(archive.versions) - changing}," in out, (version, out)
     log = server.log.read_text()

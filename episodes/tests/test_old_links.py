@@ -144,3 +144,18 @@ def test_the_migration_records_the_stems_of_episodes_imported_before(fixture_arc
         (path.name.split(".")[0], Episode.objects.get(source_path=str(path.resolve())).slug)
         for path in FIXTURE_EPISODES.iterdir()
     }
+
+
+def test_editors_see_add_and_remove_old_names_in_the_admin(admin_client, client, fixture_archive):
+    episode = Episode.objects.get(slug=AB_TESTING)
+    changelist = admin_client.get(admin_url(SlugHistory, "changelist"), {"q": "ab-testing"})
+    assert changelist.status_code == 200
+    html = changelist.content.decode()
+    assert f'<a href="/podcast/{AB_TESTING}.html">' in html and f'<a href="/episodes/{AB_TESTING}/">' in html
+
+    # An old link the import never saw: an editor adds it, and it redirects.
+    assert_saved(admin_client.post(admin_url(SlugHistory, "add"), {"slug": "ab-tests-2022", "episode": episode.pk}))
+    assert follow(client, "/podcast/ab-tests-2022.html")[0] == episode.get_absolute_url()
+    entry = SlugHistory.objects.get(slug="ab-tests-2022")
+    admin_client.post(admin_url(SlugHistory, "delete", entry.pk), {"post": "yes"})
+    assert client.get("/podcast/ab-tests-2022.html").status_code == 404

@@ -22,6 +22,7 @@ from episodes.search import search
 from episodes.timecodes import format_timestamp
 
 from .conftest import LONGEST_SLUG, run_import
+from .test_admin import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def section_at(episode, position):
     return episode.sections.get(position=position)
 
 
-def last_log(user=None):
+def last_log():
     entry = LogEntry.objects.order_by("-pk").first()
     assert entry is not None, "nothing was written to the admin history"
     return entry
@@ -212,6 +213,40 @@ def test_each_action_page_has_one_form_with_a_button_named_for_it(editor_client,
             assert f'<label for="id_{field}"' in form  # every field has its label
 
 
+# --- editing lines in place (the section's own form) -------------------------------------
+
+
+def test_editing_a_line_in_place_is_recorded_with_who_and_what(editor_client, staff, longest, section):
+    url = section_page(section)
+    page = editor_client.get(url)
+    data = form_data(page)
+    data["lines-2-text"] = "Corrected in place."
+
+    assert editor_client.post(url, data).status_code == 302
+
+    assert texts(section)[2] == "Corrected in place."
+    entry = last_log()
+    assert (entry.user_id, entry.object_id) == (staff.pk, str(section.pk))
+    assert "Changed Text for line" in entry.get_change_message()
+
+
+def test_a_speaker_cannot_be_cleared_in_place_but_a_line_without_one_still_saves(editor_client, longest, section):
+    url = section_page(section)
+    speakerless = lines_of(section)[4]
+    Line.objects.filter(pk=speakerless.pk).update(speaker="", person=None)  # as 449 imported lines are
+    data = form_data(editor_client.get(url))
+    data["lines-4-text"] = "Edited, still without a speaker."
+    assert editor_client.post(url, data).status_code == 302
+
+    data = form_data(editor_client.get(url))
+    data["lines-1-speaker"] = "  "
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Enter who says this line." in response.content.decode()
+    assert lines_of(section)[1].speaker == "Will"
+
+
 # --- add ---------------------------------------------------------------------------
 
 
@@ -244,6 +279,19 @@ def test_add_a_line_at_the_start_of_a_section(editor_client, longest, section):
     assert response.status_code == 302
     assert texts(section)[0] == "Welcome back."
     assert section.lines.get(text="Welcome back.").sec is None
+
+
+def test_adding_at_the_start_takes_a_free_position_and_keeps_the_other_lines_permalinks(editor_client, section):
+    first = lines_of(section)[0]
+    editor_client.post(action_url("delete", first), {})  # leaves position 0 free
+    before = [(line.pk, line.position) for line in lines_of(section)]
+    url = reverse("admin:episodes_section_add_first_line", args=[section.pk])
+
+    editor_client.post(url, {"speaker": "Will", "sec": "", "text": "Back at the start."})
+
+    new = section.lines.get(text="Back at the start.")
+    assert new.position == 0
+    assert [(line.pk, line.position) for line in lines_of(section)[1:]] == before
 
 
 @pytest.mark.parametrize(
@@ -361,10 +409,7 @@ def test_merge_a_line_with_the_next(editor_client, staff, longest, section, clie
     before = lines_of(section)
     line, following = before[4], before[5]
     page = editor_client.get(action_url("merge", line))
-    assert (
-        f"{line.text} {following.text}" in page.content.decode().replace("&#x27;", "'")
-        or page.context["merged_text"] == f"{line.text.strip()} {following.text.strip()}"
-    )
+    assert escape(f"{line.text.strip()} {following.text.strip()}") in page.content.decode()  # the result, before
 
     response = editor_client.post(action_url("merge", line), {})
 
@@ -752,7 +797,15 @@ def test_a_line_outside_its_section_is_not_found(editor_client, sections):
     assert (
         editor_client.get(reverse("admin:episodes_section_split_line", args=[sections[2].pk, 10**9])).status_code == 404
     )
-    assert editor_client.get(f"{section_page(sections[2])}lines/abc/split/").status_code in (302, 404)
+    assert editor_client.get(section_page(sections[2]).replace("change/", "lines/abc/split/")).status_code in (302, 404)
+    huge = 10**30  # beyond any database's integers
+    assert (
+        editor_client.get(reverse("admin:episodes_section_split_line", args=[sections[2].pk, huge])).status_code == 404
+    )
+    assert editor_client.post(reverse("admin:episodes_section_delete_line", args=[huge, line.pk])).status_code == 404
+    assert editor_client.get(reverse("admin:episodes_section_add_first_line", args=[huge])).status_code == 404
+    assert editor_client.get(reverse("admin:episodes_episode_rename_speaker", args=[huge])).status_code == 404
+    assert editor_client.get(reverse("admin:episodes_section_change", args=[huge])).status_code == 302  # not found
 
 
 def test_history_page_shows_who_did_what(editor_client, staff, section):
