@@ -48,8 +48,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# report.py: import, pages, search and gunicorn against nginx in one run, each figure with its target.
 bench: install
-	$(BIN)/python bench/import_speed.py
+	$(BIN)/python bench/report.py
 	$(BIN)/python bench/search_speed.py
 	$(BIN)/python bench/admin_longest_episode.py
 	$(BIN)/python bench/quality_speed.py

@@ -12,7 +12,7 @@ from dataclasses import replace
 from django import forms
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, TooManyFilesSent
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
@@ -100,12 +100,8 @@ def import_view(model_admin, request):
     }
     if request.method != "POST":
         return TemplateResponse(request, "admin/episodes/episode/import.html", {**context, "form": ImportForm()})
-    try:
-        form = ImportForm(request.POST, request.FILES)
-    except TooManyFilesSent:
-        form = ImportForm(request.POST)
-        form.is_valid()
-        form.add_error("files", "Too many files in one upload; put them in a zip instead.")
+    # More than DATA_UPLOAD_MAX_NUMBER_FILES (100) files is refused by Django itself (400); the form says so.
+    form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
         context.update(run_upload(request, form.cleaned_data, form))
     context["form"] = form

@@ -1,17 +1,17 @@
 """Episode covers and guest portraits: checking image files, storing them, and their renditions.
 
 An original is stored under a name made from its owner's slug and its content hash
-(``covers/<slug>-<hash8>.jpg``), so a name never changes content: storing the same file
+(``covers/<slug>-<hash12>.jpg``), so a name never changes content: storing the same file
 again writes nothing, and every media URL can be cached for good. Its renditions (WebP at
-two or three widths, plus a JPEG fallback) add the width to that name
-(``renditions/covers/<slug>-<hash8>-480w.webp``).
+three widths, plus a JPEG fallback) are named by that hash and their width
+(``r/<hash12>-360w.webp``): short, as a list page names dozens of them.
 
 Pages never touch storage: the owner's row keeps the original's width and height and, in
 ``<field>_renditions``, the renditions' names and sizes::
 
-    {"of": "covers/x-1a2b3c4d.jpg",
-     "webp": [[240, 140, "renditions/covers/x-1a2b3c4d-240w.webp"], ...],
-     "jpeg": [[940, 550, "covers/x-1a2b3c4d.jpg"]]}
+    {"of": "covers/x-1a2b3c4d5e6f.jpg",
+     "webp": [[240, 140, "r/1a2b3c4d5e6f-240w.webp"], ...],
+     "jpeg": [[940, 550, "covers/x-1a2b3c4d5e6f.jpg"]]}
 
 ``of`` says which original they were made from; renditions of another one are ignored.
 """
@@ -19,9 +19,9 @@ Pages never touch storage: the owner's row keeps the original's width and height
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
 from django.utils.html import format_html
@@ -32,7 +32,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_SIDE = 6000
-RENDITIONS_FOLDER = "renditions"
+RENDITIONS_FOLDER = "r"
+HASH_LENGTH = 12  # hex digits of the content's sha256 in a stored name: 48 bits, no collision in practice
+# A stored original or rendition: its name changes whenever its content does (cacheable for good).
+HASHED_NAME = re.compile(r"(?:-|^r/)([0-9a-f]{12})(?:-\d+w)?\.(?:jpg|png|webp)$")
 WEBP_OPTIONS = {"quality": 75, "method": 4}
 JPEG_OPTIONS = {"quality": 82, "optimize": True, "progressive": True}
 _EXIF_ORIENTATION = 0x0112
@@ -139,7 +142,8 @@ class ImageSlot:
         return [self.field, self.width_field, self.height_field, self.renditions_field]
 
 
-COVER = ImageSlot("image", "image_width", "image_height", "image_renditions", "covers", (240, 480, 960), "cover")
+# Covers: 240 and 360 for phones' 7.5rem thumbnails (2x, 3x) and 1x cards, 960 for 2x cards and the poster.
+COVER = ImageSlot("image", "image_width", "image_height", "image_renditions", "covers", (240, 360, 960), "cover")
 PORTRAIT = ImageSlot(
     "picture", "picture_width", "picture_height", "picture_renditions", "people", (64, 128, 256), "picture"
 )
@@ -156,7 +160,7 @@ def slot_for(model):
 def stored_name(slot, slug, digest, info):
     """The stable name of an original: folder, owner, content hash, extension from the format."""
     stem = slugify(slug)[:150] or slot.label
-    return f"{slot.folder}/{stem}-{digest[:8]}.{info.extension}"
+    return f"{slot.folder}/{stem}-{digest[:HASH_LENGTH]}.{info.extension}"
 
 
 def save_once(storage, name, data):
@@ -189,8 +193,10 @@ def store_image(instance, data, slug=None):
 
 
 def rendition_name(name, width, extension):
-    path = PurePosixPath(name)
-    return f"{RENDITIONS_FOLDER}/{path.parent}/{path.stem}-{width}w.{extension}"
+    """``r/<the original's content hash>-<width>w.<extension>``; a name without a hash is hashed itself."""
+    found = HASHED_NAME.search(name)
+    key = found.group(1) if found else hashlib.sha256(name.encode()).hexdigest()[:HASH_LENGTH]
+    return f"{RENDITIONS_FOLDER}/{key}-{width}w.{extension}"
 
 
 def plan_renditions(slot, name, width, height):

@@ -1,7 +1,7 @@
 """Serving covers and portraits from the app itself (development, or one machine behind a caching proxy).
 
-Stored names carry their content's hash (``covers/x-1a2b3c4d.jpg``, its renditions
-``...-1a2b3c4d-240w.webp``): a name never changes content, so those answer with a one-year,
+Stored names carry their content's hash (``covers/x-1a2b3c4d5e6f.jpg``, its renditions
+``r/1a2b3c4d5e6f-240w.webp``): a name never changes content, so those answer with a one-year,
 immutable cache lifetime and a proxy or browser asks for each at most once. Anything else
 under the media folder gets an hour. With object storage (PODCAST_MEDIA_STORAGE=s3) the
 storage serves the files and none of this is routed.
@@ -17,7 +17,8 @@ from django.utils.cache import patch_cache_control
 from django.views import static
 from django.views.decorators.http import require_safe
 
-HASHED_NAME = re.compile(r"-[0-9a-f]{8}(?:-\d+w)?\.(?:jpg|png|webp)$")
+from .images import HASHED_NAME
+
 ONE_YEAR = 365 * 24 * 60 * 60
 ONE_HOUR = 60 * 60
 

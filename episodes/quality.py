@@ -241,7 +241,8 @@ class Report:
         """The findings of the given kinds / severity / episode (a slug; its guests' findings included)."""
         findings = self.findings
         if kinds:
-            findings = [finding for finding in findings if finding.kind in set(kinds)]
+            kinds = set(kinds)
+            findings = [finding for finding in findings if finding.kind in kinds]
         if severity:
             findings = [finding for finding in findings if finding.severity == severity]
         if episode is not None:

@@ -60,7 +60,10 @@ def podcast_series(request):
         feed = _absolute(request, reverse("episodes:feed"))
     except NoReverseMatch:
         feed = ""
-    return _with({"@type": "PodcastSeries", "@id": series_id(request), "name": settings.PODCAST_SITE_NAME, "url": home}, webFeed=feed)
+    return _with(
+        {"@type": "PodcastSeries", "@id": series_id(request), "name": settings.PODCAST_SITE_NAME, "url": home},
+        webFeed=feed,
+    )
 
 
 def season_url(request, season):
@@ -103,7 +106,12 @@ def person_id(request, guest):
 def person(request, guest):
     """A guest as a Person: name, page, picture and the profiles they have (sameAs)."""
     return _with(
-        {"@type": "Person", "@id": person_id(request, guest), "name": guest.name, "url": _absolute(request, guest.get_absolute_url())},
+        {
+            "@type": "Person",
+            "@id": person_id(request, guest),
+            "name": guest.name,
+            "url": _absolute(request, guest.get_absolute_url()),
+        },
         image=media_urls.guest_picture_url(request, guest),
         sameAs=[url for _label, url in guest.profile_links],
         description=_plain(guest.bio_html),
@@ -203,8 +211,18 @@ def guest_graph(request, guest, episodes):
             for episode in episodes
         ],
     )
-    page = {"@type": "ProfilePage", "@id": page_url, "url": page_url, "name": guest.name, "mainEntity": {"@id": profile["@id"]}}
-    trail = [_home_crumb(request), ("Guests", _absolute(request, reverse("episodes:guest_list"))), (guest.name, page_url)]
+    page = {
+        "@type": "ProfilePage",
+        "@id": page_url,
+        "url": page_url,
+        "name": guest.name,
+        "mainEntity": {"@id": profile["@id"]},
+    }
+    trail = [
+        _home_crumb(request),
+        ("Guests", _absolute(request, reverse("episodes:guest_list"))),
+        (guest.name, page_url),
+    ]
     return {"@context": SCHEMA, "@graph": [page, profile, breadcrumbs(request, trail)]}
 
 
@@ -215,11 +233,19 @@ def collection_graph(request, page_url, name, items, *, start=1, total=None, des
         "@type": "ItemList",
         "numberOfItems": total if total is not None else len(items),
         "itemListElement": [
-            {"@type": "ListItem", "position": position, "url": _absolute(request, item.get_absolute_url()), "name": _item_name(item)}
+            {
+                "@type": "ListItem",
+                "position": position,
+                "url": _absolute(request, item.get_absolute_url()),
+                "name": _item_name(item),
+            }
             for position, item in enumerate(items, start)
         ],
     }
-    page = _with({"@type": "CollectionPage", "@id": page_url, "url": page_url, "name": name, "mainEntity": item_list}, description=description)
+    page = _with(
+        {"@type": "CollectionPage", "@id": page_url, "url": page_url, "name": name, "mainEntity": item_list},
+        description=description,
+    )
     return {"@context": SCHEMA, "@graph": [page, breadcrumbs(request, [_home_crumb(request), (name, page_url)])]}
 
 

@@ -1,6 +1,6 @@
 """Template helpers of the public site."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import template
 from django.conf import settings
@@ -47,13 +47,27 @@ def nav_link(context, url_name, label):
 
 @register.simple_tag(takes_context=True)
 def canonical_url(context):
-    """This page's absolute URL without its query string, except the page number of a paginated list."""
+    """This page's absolute URL, keeping only the query that chooses what it shows.
+
+    Kept: a search's words, the valid filters of a list (as the form validated them, in the
+    form's order) and the page number past the first; tracking and unknown parameters go.
+    """
     request = context["request"]
     url = request.build_absolute_uri(request.path)
-    page = context.get("page_obj")
+    params = []
+    query = (context.get("query") or "").strip()
+    if query:
+        params.append(("q", query))
+    filterset = context.get("filter")
+    form = getattr(filterset, "form", None)
+    cleaned = getattr(form, "cleaned_data", None) or {}  # only if the view validated it: no new queries
+    for name in getattr(form, "fields", ()):
+        if cleaned.get(name) not in (None, "", [], ()) and request.GET.get(name):
+            params.append((name, request.GET[name]))
+    page = context.get("page_obj") or getattr(context.get("results"), "page", None)  # a list's, or the search's
     if page is not None and page.number > 1:
-        url += f"?page={page.number}"
-    return url
+        params.append(("page", page.number))
+    return f"{url}?{urlencode(params)}" if params else url
 
 
 @register.filter

@@ -85,7 +85,9 @@ def collection_json_ld(context, name, items, description=""):
     start, total = 1, None
     if hasattr(items, "paginator"):
         start, total = items.start_index(), items.paginator.count
-    graph = structured_data.collection_graph(request, page_url, name, items, start=start, total=total, description=description)
+    graph = structured_data.collection_graph(
+        request, page_url, name, items, start=start, total=total, description=description
+    )
     return structured_data.json_ld(graph)
 
 

@@ -222,6 +222,12 @@ def test_unusable_uploads_are_form_errors(editor_client, files, message):
     assert "summaries" not in response.context
 
 
+def test_more_files_than_django_accepts_is_a_bad_request_not_an_error(editor_client):
+    files = [SimpleUploadedFile(f"e{number}.md", b"---\n") for number in range(101)]
+    assert post(editor_client, files=files).status_code == 400
+    assert not Episode.objects.exists()
+
+
 def test_a_file_over_the_size_limit_is_refused(editor_client, settings):
     settings.PODCAST_MAX_FILE_BYTES = 1000  # SECTIONS is smaller, AB_TESTING bigger
     response = post(editor_client, files=[upload_file(SECTIONS), upload_file(AB_TESTING)])

@@ -25,6 +25,8 @@ from episodes.tests.processes import (
     wal_size,
 )
 
+pytestmark = pytest.mark.processes
+
 scratch_database = processes.scratch_database
 
 # A small wrapper around manage.py for faults the tests cannot cause from outside: it caps the SQLite file's

@@ -72,8 +72,9 @@ def with_renditions(fixture_archive):
     return report
 
 
-def stem(episode):
-    return Path(episode.image.name).stem
+def content_key(episode):
+    """The content hash that names the cover and its renditions."""
+    return images.HASHED_NAME.search(episode.image.name).group(1)
 
 
 def candidates(srcset):
@@ -88,15 +89,15 @@ def test_cards_offer_webp_widths_with_sizes_and_only_the_first_load_at_once(clie
     assert len(cards) == 8  # nine episodes; the seed has no cover
     for card in cards:
         [episode] = [
-            episode for episode in Episode.objects.exclude(image="") if stem(episode) in card["source"]["srcset"]
+            episode for episode in Episode.objects.exclude(image="") if content_key(episode) in card["source"]["srcset"]
         ]
         assert (card["width"], card["height"]) == (str(episode.image_width), str(episode.image_height))
         source = card["source"]
         assert source["type"] == "image/webp"
         assert source["sizes"] == "(max-width: 40rem) 7.5rem, 22rem"
         widths = candidates(source["srcset"])
-        assert sorted(widths) == [240, 480, min(episode.image_width, 960)]
-        assert all(url.startswith("/media/renditions/covers/") and url.endswith("w.webp") for url in widths.values())
+        assert sorted(widths) == [240, 360, min(episode.image_width, 960)]
+        assert all(re.fullmatch(r"/media/r/[0-9a-f]{12}-\d+w\.webp", url) for url in widths.values())
         assert card["alt"] == ""
     # The first four cards are above the fold; the fourth, the seed, has no cover: three eager images.
     assert [bool(episode.image) for episode in response.context["page_obj"].object_list[:4]] == [True] * 3 + [False]
@@ -188,18 +189,18 @@ def serve(path, **headers):
 
 def test_hashed_names_are_cached_for_a_year_others_for_an_hour(media_root):
     (media_root / "covers").mkdir(parents=True)
-    (media_root / "covers" / "x-1a2b3c4d.jpg").write_bytes(image_bytes())
+    (media_root / "covers" / "x-1a2b3c4d5e6f.jpg").write_bytes(image_bytes())
     (media_root / "covers" / "plain.jpg").write_bytes(image_bytes())
-    hashed = serve("covers/x-1a2b3c4d.jpg")
+    hashed = serve("covers/x-1a2b3c4d5e6f.jpg")
     assert hashed["Cache-Control"] == "public, max-age=31536000, immutable"
     assert hashed["Content-Type"] == "image/jpeg" and hashed["X-Content-Type-Options"] == "nosniff"
     assert serve("covers/plain.jpg")["Cache-Control"] == "public, max-age=3600"
     # A browser that has it asks again only with If-Modified-Since: 304.
-    again = serve("covers/x-1a2b3c4d.jpg", HTTP_IF_MODIFIED_SINCE=hashed["Last-Modified"])
+    again = serve("covers/x-1a2b3c4d5e6f.jpg", HTTP_IF_MODIFIED_SINCE=hashed["Last-Modified"])
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("path", ["covers/missing-00000000.jpg", "../settings.py", "covers", "/etc/passwd"])
+@pytest.mark.parametrize("path", ["covers/missing-000000000000.jpg", "../settings.py", "covers", "/etc/passwd"])
 def test_anything_else_under_media_is_a_404(media_root, path):
     (media_root / "covers").mkdir(parents=True)
     with pytest.raises(Http404):
@@ -216,7 +217,7 @@ def test_the_media_url_is_routed_only_when_the_app_serves_local_files(settings):
     assert media_urlpatterns() == []
     settings.PODCAST_SERVE_MEDIA = True
     [pattern] = media_urlpatterns()
-    assert pattern.resolve("media/covers/x-1a2b3c4d.jpg").kwargs == {"path": "covers/x-1a2b3c4d.jpg"}
+    assert pattern.resolve("media/covers/x-1a2b3c4d5e6f.jpg").kwargs == {"path": "covers/x-1a2b3c4d5e6f.jpg"}
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
     assert media_urlpatterns() == []
 
@@ -261,7 +262,7 @@ def test_s3_compatible_storage_from_the_environment(tmp_path):
     assert url == "https://media.example.org/"  # the Content-Security-Policy allows images from there
     # The storage builds public URLs without a request to anyone.
     storage = S3Storage(**backend["OPTIONS"])
-    assert storage.url("covers/x-1a2b3c4d.jpg") == "https://media.example.org/covers/x-1a2b3c4d.jpg"
+    assert storage.url("covers/x-1a2b3c4d5e6f.jpg") == "https://media.example.org/covers/x-1a2b3c4d5e6f.jpg"
     without_cdn = {key: value for key, value in environ.items() if key != "AWS_S3_CUSTOM_DOMAIN"}
     assert media_storage(without_cdn, tmp_path)[1] == "https://s3.example.net/podcast-media/"
 
@@ -285,7 +286,7 @@ def test_feeds_and_previews_get_an_absolute_jpeg(with_renditions):
     request = RequestFactory().get("/")
     governance = Episode.objects.get(slug=GOVERNANCE)
     url, width, height = media_urls.share_image(request, governance)
-    assert re.fullmatch(r"http://testserver/media/renditions/covers/cloud-data-governance-\w{8}-960w\.jpg", url)
+    assert re.fullmatch(r"http://testserver/media/r/[0-9a-f]{12}-960w\.jpg", url)
     assert (width, height) == (960, 561)
     guest = Guest.objects.get(slug="jessiashdown")
     assert media_urls.guest_picture_url(request, guest) == f"http://testserver/media/{guest.picture.name}"

@@ -22,7 +22,7 @@ from episodes.renditions import make_missing_renditions, pending_jobs
 
 from .conftest import FIXTURE_EPISODES, FIXTURES, run_import
 
-HASHED = r"[0-9a-f]{8}"
+HASHED = r"[0-9a-f]{12}"
 
 
 def image_bytes(fmt="JPEG", size=(940, 550), color=(200, 60, 30), **options):
@@ -160,7 +160,7 @@ def test_fixtures_import_their_covers_and_pictures_under_stable_names(db, media_
     # The name is the content's: sha256 of the file.
     cover = Episode.objects.get(slug="cloud-data-governance").image.name
     digest = images.content_digest((FIXTURES / "images/podcast/cloud-data-governance.jpg").read_bytes())
-    assert cover == f"covers/cloud-data-governance-{digest[:8]}.jpg"
+    assert cover == f"covers/cloud-data-governance-{digest[:12]}.jpg"
 
 
 def test_a_reimport_writes_no_image_twice(db, tmp_path, media_root, saves):
@@ -314,26 +314,29 @@ def test_the_command_makes_the_renditions_after_the_import(db, media_root):
     assert "renditions: 19 image(s), " in "".join(out.parts)
     assert pending_jobs() == []
     episode = Episode.objects.get(slug="cloud-data-governance")
-    assert [width for width, _, _ in episode.image_renditions["webp"]] == [240, 480, 960]
+    assert [width for width, _, _ in episode.image_renditions["webp"]] == [240, 360, 960]
 
 
 # --- renditions -------------------------------------------------------------------------------------
 
 
 def test_renditions_are_planned_from_the_size_alone():
-    plan = images.plan_renditions(images.COVER, "covers/x-1a2b3c4d.jpg", 940, 550)
+    plan = images.plan_renditions(images.COVER, "covers/x-1a2b3c4d5e6f.jpg", 940, 550)
     assert plan == {
-        "of": "covers/x-1a2b3c4d.jpg",
+        "of": "covers/x-1a2b3c4d5e6f.jpg",
         "webp": [
-            [240, 140, "renditions/covers/x-1a2b3c4d-240w.webp"],
-            [480, 281, "renditions/covers/x-1a2b3c4d-480w.webp"],
-            [940, 550, "renditions/covers/x-1a2b3c4d-940w.webp"],
+            [240, 140, "r/1a2b3c4d5e6f-240w.webp"],
+            [360, 211, "r/1a2b3c4d5e6f-360w.webp"],
+            [940, 550, "r/1a2b3c4d5e6f-940w.webp"],
         ],
-        "jpeg": [[940, 550, "covers/x-1a2b3c4d.jpg"]],  # a JPEG no wider than 960 is its own fallback
+        "jpeg": [[940, 550, "covers/x-1a2b3c4d5e6f.jpg"]],  # a JPEG no wider than 960 is its own fallback
     }
-    portrait = images.plan_renditions(images.PORTRAIT, "people/p-00000000.png", 800, 800)
+    portrait = images.plan_renditions(images.PORTRAIT, "people/p-000000000000.png", 800, 800)
     assert [row[:2] for row in portrait["webp"]] == [[64, 64], [128, 128], [256, 256]]
-    assert portrait["jpeg"] == [[256, 256, "renditions/people/p-00000000-256w.jpg"]]  # PNG: a JPEG is made
+    assert portrait["jpeg"] == [[256, 256, "r/000000000000-256w.jpg"]]  # PNG: a JPEG is made
+    # A name without a hash (not stored by this app) gets renditions named after a hash of the name.
+    legacy = images.plan_renditions(images.PORTRAIT, "people/old.jpg", 128, 128)["webp"][0][2]
+    assert re.fullmatch(rf"r/{HASHED}-64w\.webp", legacy)
 
 
 def test_renditions_are_made_once(db, media_root, saves):
@@ -368,14 +371,14 @@ def test_renditions_of_a_png_with_transparency_and_a_missing_original(db, media_
     episode = Episode.objects.create(season=1, number=1, slug="x", title="X")
     images.store_image(episode, image_bytes("PNG", (1200, 600), alpha=True))
     episode.save()
-    gone = Episode.objects.create(season=1, number=2, slug="gone", title="Gone", image="covers/gone-00000000.jpg")
+    gone = Episode.objects.create(season=1, number=2, slug="gone", title="Gone", image="covers/gone-000000000000.jpg")
 
     report = make_missing_renditions()
 
     assert report.images == 1
     assert report.failures == [
-        "covers/gone-00000000.jpg: no renditions made ([Errno 2] No such file or directory: "
-        f"'{media_root / 'covers/gone-00000000.jpg'}')"
+        "covers/gone-000000000000.jpg: no renditions made ([Errno 2] No such file or directory: "
+        f"'{media_root / 'covers/gone-000000000000.jpg'}')"
     ]
     episode.refresh_from_db()
     [[width, height, jpeg]] = episode.image_renditions["jpeg"]
@@ -404,7 +407,7 @@ def test_renditions_of_a_replaced_image_are_not_used(db, media_root):
 
 
 def test_a_rendition_never_overwrites_what_another_process_stored(db, media_root):
-    name = "renditions/covers/x-00000000-240w.webp"
+    name = "r/000000000000-240w.webp"
     assert images.save_once(default_storage, name, b"first")
     assert not images.save_once(default_storage, name, b"second")
     assert (media_root / name).read_bytes() == b"first"

@@ -302,7 +302,7 @@ def test_people_files_become_guests_with_full_profile_urls(db):
         "https://www.linkedin.com/in/hoogvliets",
     )
     # The picture is copied into media storage (episodes/images.py); the path as written is kept for the export.
-    assert re.fullmatch(r"people/raphaelhoogvliets-[0-9a-f]{8}\.jpg", guest.picture.name)
+    assert re.fullmatch(r"people/raphaelhoogvliets-[0-9a-f]{12}\.jpg", guest.picture.name)
     assert guest.source_layout["raw"]["picture"] == "images/authors/raphaelhoogvliets.jpg"
     assert "Eneco" in guest.bio_html
 

@@ -30,6 +30,8 @@ from episodes.tests.processes import (
     wal_size,
 )
 
+pytestmark = pytest.mark.processes
+
 scratch_database = processes.scratch_database
 
 CLIENTS = 8
@@ -47,6 +49,8 @@ def page_mix(archive):
         reverse("episodes:episode_list") + "?" + urlencode({"topic": "mlops", "year": 2023}),
         reverse("episodes:episode_list") + "?" + urlencode({"page": 2}),
         *(reverse("episodes:episode_detail", args=[slug]) for slug in episodes),
+        reverse("episodes:transcript", kwargs={"slug": LONGEST_SLUG, "fmt": "txt"}),
+        reverse("episodes:transcript", kwargs={"slug": episodes[1], "fmt": "vtt"}),
         reverse("episodes:guest_list"),
         reverse("episodes:guest_detail", args=["alexeygrigorev"]),
         reverse("episodes:guest_detail", args=["tanyabergerwolf"]),
