@@ -18,6 +18,7 @@ fifth of that, on the phones.
 """
 
 import argparse
+import gzip
 import os
 import shutil
 import sys
@@ -36,22 +37,24 @@ SCREENS = [
 
 
 def first_view(browser, url, viewport, scale, mobile):
-    """(HTML bytes, [(image URL, bytes)]) of what a first view of ``url`` downloads."""
+    """(HTML bytes, HTML bytes gzipped, [(image URL, bytes)]) of what a first view of ``url`` downloads."""
     context = browser.new_context(viewport=viewport, device_scale_factor=scale, is_mobile=mobile, has_touch=mobile)
     page = context.new_page()
     responses = []
     page.on("response", lambda response: responses.append(response))
     page.goto(url, wait_until="networkidle")
     page.wait_for_timeout(500)  # lazy images the browser decided to load after layout
-    html, fetched = 0, []
+    html = gzipped = 0
+    fetched = []
     for response in responses:
         kind = response.request.resource_type
         if kind == "document":
-            html += len(response.body())
+            body = response.body()
+            html, gzipped = html + len(body), gzipped + len(gzip.compress(body))
         elif kind == "image" and response.status == 200:
             fetched.append((response.url, len(response.body())))
     context.close()
-    return html, fetched
+    return html, gzipped, fetched
 
 
 def main():
@@ -112,16 +115,24 @@ def main():
         for pk, renditions in kept.items():  # as it was, should anyone look at the database
             Episode.objects.filter(pk=pk).update(image_renditions=renditions)
 
-        print(f"{'screen':22} {'page':16} {'HTML':>9} {'images':>7} {'image bytes':>12} {'total':>10}  ratio")
+        print(
+            f"{'screen':22} {'page':16} {'images':>6} {'image bytes':>11} {'HTML':>7} {'total':>8} {'ratio':>5}"
+            f"  {'HTML gz':>7} {'total':>8} {'ratio':>5}"
+        )
         for name, *_ in SCREENS:
-            base_html, base_images = results["original covers", name]
-            base_total = base_html + sum(size for _, size in base_images)
+            base_html, base_gzipped, base_images = results["original covers", name]
+            base_image_bytes = sum(size for _, size in base_images)
             for variant in ("original covers", "renditions"):
-                html, fetched = results[variant, name]
+                html, gzipped, fetched = results[variant, name]
                 image_bytes = sum(size for _, size in fetched)
-                total = html + image_bytes
-                ratio = f"{total / base_total:.2f}" if variant == "renditions" else ""
-                print(f"{name:22} {variant:16} {html:9,} {len(fetched):7} {image_bytes:12,} {total:10,}  {ratio}")
+                total, total_gz = html + image_bytes, gzipped + image_bytes
+                ratio = f"{total / (base_html + base_image_bytes):.2f}" if variant == "renditions" else ""
+                ratio_gz = f"{total_gz / (base_gzipped + base_image_bytes):.2f}" if variant == "renditions" else ""
+                print(
+                    f"{name:22} {variant:16} {len(fetched):6} {image_bytes:11,} {html:7,} {total:8,} {ratio:>5}"
+                    f"  {gzipped:7,} {total_gz:8,} {ratio_gz:>5}"
+                )
+        print("HTML as the app sends it, and gzipped as a compressing proxy or CDN would send it")
         print("target: renditions <= 0.20 x original covers on the phones")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

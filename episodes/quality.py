@@ -576,10 +576,10 @@ def _missing_files(storage, names):
     for folder, wanted in by_folder.items():
         try:
             present = {posixpath.join(folder, name) for name in storage.listdir(folder)[1]}
-        except NotImplementedError:
-            present = {name for name in wanted if _exists(storage, name)}
         except (FileNotFoundError, NotADirectoryError, SuspiciousFileOperation):
-            present = set()
+            present = set()  # no such folder (or one outside the storage): none of its files is there
+        except (NotImplementedError, OSError):
+            present = {name for name in wanted if _exists(storage, name)}  # a storage that cannot list
         missing |= wanted - present
     return missing
 

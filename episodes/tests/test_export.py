@@ -294,7 +294,7 @@ def test_export_summary_dry_run_and_unchanged_files(tmp_path, capsys):
     (out / "_podcast" / "gone.md").write_text("---\ntitle: x\n---\n")
     call_command("export_episodes", str(out))
     captured = capsys.readouterr()
-    assert "wrote 0 files, 20 unchanged, 1 not ours" in captured.out
+    assert "wrote 0 files, 20 unchanged, 1 other files left alone" in captured.out
     assert "_podcast/gone.md: not written by this export" in captured.err
     assert not list(out.rglob(".*.tmp")), "no temporary files left behind"
 

@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.files.storage import FileSystemStorage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -435,6 +436,41 @@ def test_image_messages(archive):
         "(missing or not an image).",
         "The cover image file 'covers/episode-1.jpg' is not in storage.",
     ]
+
+
+class CountingStorage(FileSystemStorage):
+    """The media storage, counting its listings and lookups; with ``can_list=False``, one that cannot list."""
+
+    def __init__(self, *args, can_list=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_list, self.calls = can_list, []
+
+    def listdir(self, path):
+        self.calls.append(("listdir", path))
+        if not self.can_list:
+            raise NotImplementedError
+        return super().listdir(path)
+
+    def exists(self, name):
+        self.calls.append(("exists", name))
+        return super().exists(name)
+
+
+@pytest.mark.parametrize("can_list", [True, False])
+def test_storage_is_listed_once_per_folder_else_asked_per_file(archive, monkeypatch, can_list):
+    storage = CountingStorage(location=archive["media"], can_list=can_list)
+    monkeypatch.setattr(Episode._meta.get_field("image"), "storage", storage)
+    spoil_cover_gone_from_storage(archive)
+
+    assert only(build_report(), "missing-image").episode.slug == "episode-1"
+    if can_list:
+        assert storage.calls == [("listdir", "covers")]
+    else:
+        assert sorted(storage.calls) == [
+            ("exists", "covers/episode-1.jpg"),
+            ("exists", "covers/episode-2.jpg"),
+            ("listdir", "covers"),
+        ]
 
 
 def test_a_draft_or_scheduled_episode_may_lack_platform_links(archive):

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         verb = "would write" if dry_run else "wrote"
         self.stdout.write(
             f"{len(export.episodes)} episodes and {len(export.people)} people exported to {directory}: "
-            f"{verb} {len(report.written)} files, {len(report.unchanged)} unchanged, {len(report.stale)} not ours"
+            f"{verb} {len(report.written)} files, {len(report.unchanged)} unchanged, "
+            f"{len(report.stale)} other files left alone"
             + (" (dry run: nothing written)" if dry_run else "")
         )
