@@ -353,7 +353,6 @@ def episode_front_matter(episode, data, first_name_for=frozenset()):
         "dateadded": data.published_on,
         "duration": data.duration,
         "quotableClips": data.clips,
-        "transcript": [],
     }
     values = {}
     for key in EPISODE_ORDER:
@@ -390,7 +389,6 @@ _EPISODE_ATTRIBUTES = {
     "episode": "number",
     "dateadded": "published_on",
     "quotableClips": "clips",
-    "transcript": "sections",
 }
 
 

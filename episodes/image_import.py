@@ -87,21 +87,22 @@ def inspect_and_store(request, store=True, storage=None):
     path = next((path for path in paths if path.is_file()), None)
     if path is None:
         return ImageResult(warning=f"{what}: no such file in {root}")
+    storage = storage or default_storage
     try:
         images.check_size(path.stat().st_size)
         data = path.read_bytes()
-        info = images.inspect_image(data)
+        info = images.inspect_image(data, decode=False)
+        name = images.stored_name(slot, request.slug, images.content_digest(data), info)
+        # Stored under its content's name already: it was decoded then. Otherwise decode it now.
+        if not storage.exists(name):
+            images.inspect_image(data)
+            written = store and images.save_once(storage, name, data)
+        else:
+            written = False
     except images.ImageError as e:
         return ImageResult(warning=f"{what} ({path}) {e}; not used")
     except OSError as e:
-        return ImageResult(warning=f"{what} ({path}) cannot be read: {e.strerror or e}")
-    name = images.stored_name(slot, request.slug, images.content_digest(data), info)
-    written = False
-    if store:
-        try:
-            written = images.save_once(storage or default_storage, name, data)
-        except OSError as e:
-            return ImageResult(warning=f"{what} ({path}) cannot be stored: {e.strerror or e}")
+        return ImageResult(warning=f"{what} ({path}) cannot be read or stored: {e.strerror or e}")
     return ImageResult(name, info.width, info.height, written=written)
 
 
@@ -184,3 +185,48 @@ def apply(instance, result, raw, warnings):
     else:
         slot.assign(instance, result.name, result.width, result.height)
     return (slot.name(instance), *slot.size(instance)) != before
+
+
+def refresh_replaced(results, model, source_key, import_images):
+    """Give rows of unchanged files the image that replaced theirs in the archive; returns how many changed.
+
+    An unchanged episode or person file is not read again, yet the image it names may have been
+    replaced (same path, another picture). An image file modified after its row's import is checked
+    and stored like any other; its row is updated and its file's result becomes "updated". An image
+    an editor replaced in the admin since is left alone, like any other edit.
+    """
+    from .importer import UNCHANGED, UPDATED
+    from .source_layout import decode, record_stored
+
+    slot = images.slot_for(model)
+    unchanged = {source_key(result.path): result for result in results if result.outcome == UNCHANGED}
+    if not unchanged:
+        return 0
+    rows = model.objects.exclude(source_path="").values_list(
+        "pk", "source_path", "imported_at", slot.field, f"source_layout__raw__{slot.field}",
+        f"source_layout__stored__{slot.field}",
+    )  # fmt: skip
+    changed = 0
+    for pk, source_path, imported_at, name, raw, stored in rows:
+        if source_path not in unchanged:
+            continue
+        raw = decode(raw) if raw is not None else None
+        if not isinstance(raw, str) or not raw.strip() or (stored is not None and stored != name):
+            continue  # no image, or one an editor chose
+        _root, paths = candidate_paths(raw, source_path, import_images.images_root)
+        path = next((path for path in paths if path.is_file()), None)
+        if path is None or (imported_at and path.stat().st_mtime <= imported_at.timestamp()):
+            continue
+        row = model.objects.get(pk=pk)
+        request = ImageRequest(raw, source_path, row.slug, slot.field, import_images.images_root)
+        result = inspect_and_store(request, import_images.store)
+        file_result = unchanged[source_path]
+        if not result.name or not apply(row, result, raw, file_result.warnings):
+            continue
+        record_stored(row.source_layout, slot.field, result.name)
+        row.save(update_fields=[*slot.fields(), "source_layout"])
+        file_result.outcome = UPDATED
+        file_result.warnings.append(f"{slot.label} {raw!r} was replaced since the last import: now {result.name}")
+        import_images.written += result.written
+        changed += 1
+    return changed

@@ -71,8 +71,11 @@ def check_size(size):
         raise ImageError(f"is {describe_size(size)}; at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB is accepted")
 
 
-def inspect_image(data):
-    """The ImageInfo of ``data``, decoded with Pillow, or ImageError: not JPEG/PNG/WebP, damaged, too big."""
+def inspect_image(data, decode=True):
+    """The ImageInfo of ``data``, decoded with Pillow, or ImageError: not JPEG/PNG/WebP, damaged, too big.
+
+    ``decode=False`` reads the header only (format and size): for a file known to be stored already.
+    """
     check_size(len(data))
     try:
         with Image.open(BytesIO(data)) as image:
@@ -83,10 +86,11 @@ def inspect_image(data):
                 raise ImageError(
                     f"is {width:,} × {height:,} pixels; at most {MAX_IMAGE_SIDE:,} pixels on a side are accepted"
                 )
-            if image.format == "JPEG":
+            if decode and image.format == "JPEG":
                 # Decoding at 1/8 scale still reads every block of the file, in half the time.
                 image.draft(None, (max(1, width // 8), max(1, height // 8)))
-            image.load()  # a truncated or corrupt file fails here, not in a reader's browser
+            if decode:
+                image.load()  # a truncated or corrupt file fails here, not in a reader's browser
             turned = image.getexif().get(_EXIF_ORIENTATION) in _TURNED
     except ImageError:
         raise

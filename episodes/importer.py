@@ -209,6 +209,9 @@ class Importer:
             report.episodes.extend(self._write_episodes(batch))
             if any(result.outcome in (CREATED, UPDATED) for result in report.people):
                 relink_all()  # a changed name or host flag can change who said what in any episode
+            # Covers and pictures replaced in the archive, named by files that did not change.
+            image_import.refresh_replaced(report.people, Guest, self.source_key, self.images)
+            image_import.refresh_replaced(report.episodes, Episode, self.source_key, self.images)
         return report
 
     @contextmanager

@@ -218,12 +218,14 @@ def make_scratch_archive(corpus, root):
 # --- what the database holds ---------------------------------------------------------------------
 
 EPISODE_STATE_SQL = """
-SELECT e.slug, e.content_hash,
-  (SELECT COUNT(*) FROM episodes_section s WHERE s.episode_id = e.id),
-  (SELECT COUNT(*) FROM episodes_line l JOIN episodes_section s ON l.section_id = s.id WHERE s.episode_id = e.id),
-  (SELECT COUNT(*) FROM episodes_clip c WHERE c.episode_id = e.id),
-  (SELECT COUNT(*) FROM episodes_appearance a WHERE a.episode_id = e.id)
+SELECT e.slug, e.content_hash, COALESCE(t.sections, 0), COALESCE(t.lines, 0), COALESCE(c.clips, 0), COALESCE(a.guests, 0)
 FROM episodes_episode e
+LEFT JOIN (
+  SELECT s.episode_id, COUNT(DISTINCT s.id) AS sections, COUNT(l.id) AS lines
+  FROM episodes_section s LEFT JOIN episodes_line l ON l.section_id = s.id GROUP BY s.episode_id
+) t ON t.episode_id = e.id
+LEFT JOIN (SELECT episode_id, COUNT(*) AS clips FROM episodes_clip GROUP BY episode_id) c ON c.episode_id = e.id
+LEFT JOIN (SELECT episode_id, COUNT(*) AS guests FROM episodes_appearance GROUP BY episode_id) a ON a.episode_id = e.id
 """
 
 

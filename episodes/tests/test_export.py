@@ -363,3 +363,91 @@ def test_the_real_archive_records_little(corpus):
             lines += len(section.lines)
             kept += sum(line.raw is not None for line in section.lines)
     assert lines > 27000 and kept < 20
+
+
+ODD_EPISODE = """---
+season: 92
+episode: 7
+title: '  An odd file  '
+slug: Odd File
+guests: [oddperson, nobody]
+ids:
+  youtube: abc123
+  anchor: some---anchor
+links:
+  youtube: https://www.youtube.com/watch?v=abc123
+  spotify: TODO
+  apple: ''
+  myspace: https://myspace.com/x
+image: ' images/podcast/missing.jpg'
+intro: 'Hi <script>alert(1)</script><a href="https://x.org">x</a>'
+topics: [MLOps, mlops, ' Data ']
+dateadded: '2024-01-22'
+duration: PT1H2M3S
+2021: a number key
+date: 2024-01-23
+nested: {b: 1, a: [1, {d: 2, c: 3}]}
+quotableClips:
+- startOffset: '5'
+  name: Intro
+  endOffset: 9
+transcript:
+- header: ' Opening '
+  note: a header with a key of its own
+- line: '  Hello.  '
+  who: Alexey
+  sec: 5.0
+- line: No sec, a time only.
+  time: 1:18
+---
+
+Show notes.
+"""
+
+ODD_PERSON = """---
+picture: images/authors/ odd.jpg
+short: oddperson
+twitter: '@odd_handle'
+web: www.odd.example
+github: https://github.com/odd/
+---
+A bio.
+"""
+
+
+@pytest.mark.django_db
+def test_every_kind_of_oddity_is_written_back_as_the_file_had_it(tmp_path):
+    archive = tmp_path / "archive"
+    (archive / "_podcast").mkdir(parents=True)
+    (archive / "_people").mkdir()
+    source = archive / "_podcast" / "odd.md"
+    source.write_text(ODD_EPISODE)
+    (archive / "_people" / "oddperson.md").write_text(ODD_PERSON)
+    assert run_import(archive / "_podcast").count("created") == 1
+    episode = Episode.objects.get(slug="odd-file")
+    assert (episode.duration, str(episode.published_on)) == (3723, "2024-01-22")
+
+    out = tmp_path / "export"
+    call_command("export_episodes", str(out), verbosity=0)
+    exported = out / "_podcast" / "odd-file.md"  # named after its slug: "odd.md" does not give it
+    assert same(front_matter_data(exported), front_matter_data(source))
+    assert_same_key_order(front_matter_data(source), front_matter_data(exported), "odd-file.md")
+    assert body(exported) == "Show notes."
+    person = out / "_people" / "oddperson.md"
+    assert same(front_matter_data(person), front_matter_data(archive / "_people" / "oddperson.md"))
+
+    # An editor changes one link and one line: only those are rewritten, the rest stays as written.
+    Episode.objects.filter(pk=episode.pk).update(spotify_url="https://open.spotify.com/episode/1")
+    Line.objects.filter(section__episode=episode, text="Hello.").update(text="Hello again.")
+    call_command("export_episodes", str(out), verbosity=0)
+    data = front_matter_data(exported)
+    assert data["links"] == {
+        "youtube": "https://www.youtube.com/watch?v=abc123",
+        "spotify": "https://open.spotify.com/episode/1",
+        "apple": "",
+        "myspace": "https://myspace.com/x",
+    }
+    assert data["transcript"][1] == {"line": "Hello again.", "sec": 5, "time": "0:05", "who": "Alexey"}
+    assert data["transcript"][2] == {"line": "No sec, a time only.", "time": 78}
+    assert data["transcript"][0] == {"header": " Opening ", "note": "a header with a key of its own"}
+    assert data["date"] == datetime.date(2024, 1, 23) and data[2021] == "a number key"

@@ -16,7 +16,7 @@ from PIL import Image, PngImagePlugin
 
 from episodes import images
 from episodes.image_import import candidate_paths
-from episodes.importer import CREATED, UPDATED, Importer
+from episodes.importer import CREATED, SKIPPED, UNCHANGED, UPDATED, Importer
 from episodes.models import Episode, Guest
 from episodes.renditions import make_missing_renditions, pending_jobs
 
@@ -163,7 +163,7 @@ def test_fixtures_import_their_covers_and_pictures_under_stable_names(db, media_
     assert cover == f"covers/cloud-data-governance-{digest[:12]}.jpg"
 
 
-def test_a_reimport_writes_no_image_twice(db, tmp_path, media_root, saves):
+def test_a_reimport_writes_no_image_twice(db, tmp_path, media_root, saves, monkeypatch):
     archive = tmp_path / "archive"
     shutil.copytree(FIXTURES / "_podcast", archive / "_podcast")
     shutil.copytree(FIXTURES / "_people", archive / "_people")
@@ -177,6 +177,11 @@ def test_a_reimport_writes_no_image_twice(db, tmp_path, media_root, saves):
     changed = [*(archive / "_podcast").glob("*.md"), *(archive / "_people").glob("*.md")]
     for path in changed:
         path.write_text(path.read_text("utf-8") + "\nOne more line.\n", "utf-8")
+    decoded = []
+    inspect = images.inspect_image
+    monkeypatch.setattr(
+        images, "inspect_image", lambda data, decode=True: (decoded.append(decode), inspect(data, decode))[1]
+    )
     importer = Importer()
     report = importer.run([archive / "_podcast"])
     outcomes = {result.path: result.outcome for result in report.episodes + report.people}
@@ -184,6 +189,7 @@ def test_a_reimport_writes_no_image_twice(db, tmp_path, media_root, saves):
     assert saves == first
     assert importer.images.written == 0
     assert mtimes(media_root) == before
+    assert decoded == [False] * (8 + 11)  # stored under their content's names already: not decoded again
 
     # A fresh database finds them in storage too.
     Episode.objects.all().delete()
@@ -208,6 +214,43 @@ def test_a_changed_image_is_stored_under_a_new_name(db, tmp_path, media_root):
     new = Episode.objects.get().image.name
     assert new != old and re.fullmatch(rf"covers/x-{HASHED}\.jpg", new)
     assert (media_root / old).is_file() and (media_root / new).is_file()  # old URLs in caches keep working
+
+
+def test_an_image_replaced_in_the_archive_is_taken_though_its_file_is_unchanged(db, tmp_path, media_root):
+    archive = tmp_path / "archive"
+    shutil.copytree(FIXTURES, archive, ignore=shutil.ignore_patterns("edge-cases"))
+    run_import(archive / "_podcast")
+    episode = Episode.objects.get(slug="cloud-data-governance")
+    guest = Guest.objects.get(slug="urigilad")
+    old_cover, old_picture = episode.image.name, guest.picture.name
+    (archive / "images/podcast/cloud-data-governance.jpg").write_bytes(image_bytes("JPEG", (800, 450)))
+    (archive / "images/authors/urigilad.jpg").write_bytes(image_bytes("PNG", (100, 100)))
+
+    report = run_import(archive / "_podcast")
+
+    outcomes = {result.path.name: result.outcome for result in report.episodes + report.people}
+    assert {name for name, outcome in outcomes.items() if outcome != UNCHANGED} == {
+        "cloud-data-governance.md",
+        "urigilad.md",
+    }
+    assert outcomes["cloud-data-governance.md"] == UPDATED
+    episode.refresh_from_db()
+    guest.refresh_from_db()
+    assert re.fullmatch(rf"covers/cloud-data-governance-{HASHED}\.jpg", episode.image.name)
+    assert episode.image.name != old_cover and (episode.image_width, episode.image_height) == (800, 450)
+    assert re.fullmatch(rf"people/urigilad-{HASHED}\.png", guest.picture.name) and guest.picture.name != old_picture
+    [result] = [result for result in report.episodes if result.path.name == "cloud-data-governance.md"]
+    assert result.warnings == [
+        f"cover 'images/podcast/cloud-data-governance.jpg' was replaced since the last import: now {episode.image.name}"
+    ]
+
+    # An image an editor uploaded is theirs: a replaced archive file does not undo it.
+    images.store_image(episode, image_bytes("PNG", (30, 30)))
+    episode.save()
+    (archive / "images/podcast/cloud-data-governance.jpg").write_bytes(image_bytes("JPEG", (400, 200)))
+    again = run_import(archive / "_podcast")
+    assert {result.outcome for result in again.episodes + again.people} <= {UNCHANGED, SKIPPED}
+    assert Episode.objects.get(pk=episode.pk).image.name == episode.image.name
 
 
 def test_a_file_that_is_not_an_image_is_refused_with_a_warning(db, tmp_path, media_root):

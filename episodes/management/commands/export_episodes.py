@@ -43,6 +43,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{len(export.episodes)} episodes and {len(export.people)} people exported to {directory}: "
             f"{verb} {len(report.written)} files, {len(report.unchanged)} unchanged, "
-            f"{len(report.stale)} other files left alone"
-            + (" (dry run: nothing written)" if dry_run else "")
+            f"{len(report.stale)} other files left alone" + (" (dry run: nothing written)" if dry_run else "")
         )
