@@ -39,12 +39,14 @@ def _timestamp(episode, sec):
     return f'<a class="ts" href="{escape(episode.video_url(sec))}" data-sec="{sec}">{time}</a>'
 
 
-def lines_html(episode, section):
+def lines_html(episode, section, person_urls=None):
     """The section's lines (from ``section.lines.all()``, prefetched by Episode.objects.with_page_data()).
 
     A line spoken by the same speaker as the one before it in the section is marked ``line--same-speaker``.
+    ``person_urls`` (person pk -> escaped URL) is filled and reused, so that a page's sections reverse each
+    person's URL once, not once per line.
     """
-    person_urls = {}  # one URL reversal per person, not per line
+    person_urls = {} if person_urls is None else person_urls
     parts = []
     previous_speaker = None
     for index, line in enumerate(section.lines.all()):

@@ -1,6 +1,6 @@
 """Template helpers of the public site."""
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
@@ -17,12 +17,6 @@ register = template.Library()
 @register.simple_tag
 def site_name():
     return settings.PODCAST_SITE_NAME
-
-
-@register.filter
-def media_url(path):
-    """The URL of a file under the media folder, e.g. "images/authors/x.jpg", or of an image field's file."""
-    return settings.MEDIA_URL + quote(str(path)) if path else ""
 
 
 register.simple_tag(timestamp_html, name="timestamp_link")

@@ -57,6 +57,14 @@ class ScratchDatabase:
 
         return psycopg.connect(self.url, autocommit=True)
 
+    def execute(self, sql):
+        connection = self.connect()
+        try:
+            connection.cursor().execute(sql)
+            connection.commit()
+        finally:
+            connection.close()
+
     def rows(self, sql, params=()):
         connection = self.connect()
         try:
@@ -218,7 +226,8 @@ def make_scratch_archive(corpus, root):
 # --- what the database holds ---------------------------------------------------------------------
 
 EPISODE_STATE_SQL = """
-SELECT e.slug, e.content_hash, COALESCE(t.sections, 0), COALESCE(t.lines, 0), COALESCE(c.clips, 0), COALESCE(a.guests, 0)
+SELECT e.slug, e.content_hash,
+  COALESCE(t.sections, 0), COALESCE(t.lines, 0), COALESCE(c.clips, 0), COALESCE(a.guests, 0)
 FROM episodes_episode e
 LEFT JOIN (
   SELECT s.episode_id, COUNT(DISTINCT s.id) AS sections, COUNT(l.id) AS lines
