@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/admin_longest_episode.py
 	$(BIN)/python bench/quality_speed.py
 	$(BIN)/python bench/image_bytes.py
+	$(BIN)/python bench/open_formats_speed.py
 
 check-deploy: install
 	DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \

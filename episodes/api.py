@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from .filters import EpisodeFilter
 from .format_views import file_urls, with_file_flags, with_transcript
+from .http_cache import public_page
 from .media_urls import episode_image_url, guest_picture_url
 from .models import Episode, Guest
 from .old_links import redirect_from_old_slug
@@ -176,6 +177,7 @@ def _section(request, page_url, section):
 # --- views ----------------------------------------------------------------------------
 
 
+@public_page
 @api_view
 def episode_list(request):
     _check_parameters(request, [*EpisodeFilter.base_filters, *PAGE_PARAMETERS])
@@ -186,6 +188,7 @@ def episode_list(request):
     return JsonResponse(_paginated(request, episode_filter.qs, episode_summary))
 
 
+@public_page
 @api_view
 def episode_detail(request, slug):
     _check_parameters(request, [])
@@ -218,12 +221,14 @@ def _guest_with_count(request, guest):
     return {**guest_summary(request, guest), "episode_count": guest.episode_count}
 
 
+@public_page
 @api_view
 def guest_list(request):
     _check_parameters(request, PAGE_PARAMETERS)
     return JsonResponse(_paginated(request, _public_guests(), _guest_with_count))
 
 
+@public_page
 @api_view
 def guest_detail(request, slug):
     _check_parameters(request, [])

@@ -17,6 +17,7 @@ profile file) get no person file.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -313,11 +314,13 @@ def _topic_names(raw, parsed_names, topics, first_name_for):
         items = kept + added
         if not items:
             return raw if raw is not ABSENT and not parsed_names else ABSENT
+    # The name the importer takes from this file for a topic: the last of its spellings here.
+    taken = {topic_slug(name): name for name in dict.fromkeys(str(item).strip() for item in items)}
     written = []
     for item in items:
         name = str(item).strip()
         topic = by_slug.get(topic_slug(name))
-        rename = topic is not None and topic.slug in first_name_for and name != topic.name
+        rename = topic is not None and topic.slug in first_name_for and name == taken[topic.slug] != topic.name
         written.append(topic.name if rename else item)
     return written
 
@@ -498,10 +501,15 @@ def _episode_differences(parsed, data, expected_image):
         ("duration", parsed.duration, data.duration),
         ("guests", parsed.guests, data.guests),
         ("quotableClips", parsed.clips, data.clips),
-        ("extra", parsed.extra, data.extra),
+        ("extra", _as_json(parsed.extra), data.extra),
         ("transcript", _transcript_rows(parsed.sections), _transcript_rows(data.sections)),
     ]
     return [name for name, got, want in checks if got != want]
+
+
+def _as_json(value):
+    """``value`` as the database's JSON gives it back (keys YAML read as numbers become text)."""
+    return json.loads(json.dumps(value))
 
 
 def _transcript_rows(sections):
@@ -518,7 +526,7 @@ def _person_differences(parsed, data, expected_picture):
         ("twitter", parsed.twitter_url, data.twitter_url),
         ("linkedin", parsed.linkedin_url, data.linkedin_url),
         ("web", parsed.website_url, data.website_url),
-        ("extra", parsed.extra, data.extra),
+        ("extra", _as_json(parsed.extra), data.extra),
     ]
     return [name for name, got, want in checks if got != want]
 

@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_safe
 
 from .format_views import CHAPTERS_TYPE, TRANSCRIPT_TYPES, allow_any_origin, file_urls, with_file_flags
+from .http_cache import public_page
 from .media_urls import episode_image_url, guest_picture_url
 from .models import Episode, Guest, Topic
 
@@ -160,6 +161,7 @@ def _first_or_404(queryset):
     return found
 
 
+@public_page
 @require_safe
 @allow_any_origin
 def podcast_feed(request):
@@ -174,6 +176,7 @@ def podcast_feed(request):
     return _feed_response(feed)
 
 
+@public_page
 @require_safe
 @allow_any_origin
 def guest_feed(request, slug):
@@ -189,6 +192,7 @@ def guest_feed(request, slug):
     return _feed_response(feed)
 
 
+@public_page
 @require_safe
 @allow_any_origin
 def topic_feed(request, slug):

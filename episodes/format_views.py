@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from . import transcript_formats as formats
+from .http_cache import public_page
 from .models import Episode, Line, Section
 from .old_links import redirect_from_old_slug
 
@@ -120,6 +121,7 @@ def _page_url(request, episode):
     return request.build_absolute_uri(episode.get_absolute_url())
 
 
+@public_page
 @require_safe
 @allow_any_origin
 def transcript_file(request, slug, fmt):
@@ -133,6 +135,7 @@ def transcript_file(request, slug, fmt):
     return _file_response(content, content_type, f"{episode.slug}.{fmt}")
 
 
+@public_page
 @require_safe
 @allow_any_origin
 def chapters_file(request, slug):

@@ -115,13 +115,13 @@ class Guest(models.Model):
         self.bio_html = rendered_markdown(self, "bio", self.bio_html)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("episodes:guest_detail", args=[self.slug])
+
     def set_bio(self, markdown, html):
         """Set the bio with its HTML already rendered by ``text.render_markdown`` (the import does it in workers)."""
         self.bio, self.bio_html = markdown, html
         self._rendered_from = {"bio": markdown}
-
-    def get_absolute_url(self):
-        return reverse("episodes:guest_detail", args=[self.slug])
 
     @property
     def profile_links(self):
@@ -271,13 +271,13 @@ class Episode(models.Model):
         self.show_notes_html = rendered_markdown(self, "show_notes", self.show_notes_html)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("episodes:episode_detail", args=[self.slug])
+
     def set_show_notes(self, markdown, html):
         """Set the show notes with their HTML already rendered by ``text.render_markdown`` (see Guest.set_bio)."""
         self.show_notes, self.show_notes_html = markdown, html
         self._rendered_from = {"show_notes": markdown}
-
-    def get_absolute_url(self):
-        return reverse("episodes:episode_detail", args=[self.slug])
 
     @property
     def code(self):

@@ -99,14 +99,16 @@ def _restart(section):
 def _make_room(section_id, position):
     """Frees ``position`` in the section, moving the lines at and after it one place down if it is taken.
 
-    Two UPDATEs: first past the highest position in use, then back to one place
-    below where each line was, so no two lines ever share a position on the way.
+    Two UPDATEs: first to a range above both the positions in use and the ones
+    wanted (past ``top + 1``), then to one place below where each line was. The
+    database checks uniqueness row by row in any order, so no range may overlap
+    the next one.
     """
     lines = Line.objects.filter(section_id=section_id)
     state = lines.aggregate(top=Max("position"), taken=Count("pk", filter=Q(position=position)))
     if not state["taken"]:
         return
-    offset = state["top"] + 1
+    offset = state["top"] + 2  # the lines at position..top go to position+top+2.., beyond top + 1
     lines.filter(position__gte=position).update(position=F("position") + offset)
     lines.filter(position__gte=position + offset).update(position=F("position") - offset + 1)
 

@@ -2,6 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
 from . import api, discovery, feeds, format_views, old_links, search_views, views
+from .http_cache import public_page
 
 app_name = "episodes"
 
@@ -21,7 +22,7 @@ urlpatterns = [
     path("episodes/<slug:slug>/transcript.<str:fmt>", format_views.transcript_file, name="transcript"),
     path("episodes/<slug:slug>/chapters.json", format_views.chapters_file, name="chapters"),
     # Discovery (episodes/discovery.py).
-    path("sitemap.xml", sitemap, {"sitemaps": discovery.SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", public_page(sitemap), {"sitemaps": discovery.SITEMAPS}, name="sitemap"),
     path("robots.txt", discovery.robots_txt, name="robots"),
     # The static site's paths (episodes/old_links.py).
     re_path(r"^podcast/(?P<stem>[^/]+)\.html$", old_links.static_episode, name="static_episode"),

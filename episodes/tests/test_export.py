@@ -430,8 +430,10 @@ def test_every_kind_of_oddity_is_written_back_as_the_file_had_it(tmp_path):
     out = tmp_path / "export"
     call_command("export_episodes", str(out), verbosity=0)
     exported = out / "_podcast" / "odd-file.md"  # named after its slug: "odd.md" does not give it
-    assert same(front_matter_data(exported), front_matter_data(source))
-    assert_same_key_order(front_matter_data(source), front_matter_data(exported), "odd-file.md")
+    got, want = front_matter_data(exported), front_matter_data(source)
+    assert [key for key in want if not same(got.get(key), want[key])] == []
+    assert same(got, want)
+    assert_same_key_order(want, got, "odd-file.md")
     assert body(exported) == "Show notes."
     person = out / "_people" / "oddperson.md"
     assert same(front_matter_data(person), front_matter_data(archive / "_people" / "oddperson.md"))

@@ -203,3 +203,16 @@ def test_pages_link_their_feeds(client, fixture_archive):
     assert 'href="/guests/urigilad/feed.xml"' in guest
     topic = client.get(reverse("episodes:topic_detail", args=["data-science"])).content.decode()
     assert 'href="/topics/data-science/feed.xml"' in topic
+
+
+def test_feed_readers_polling_get_304_until_an_episode_changes(client, fixture_archive):
+    url = reverse("episodes:feed")
+    etag = client.get(url)["ETag"]
+    unchanged = client.get(url, headers={"if-none-match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    episode = Episode.objects.get(slug=AB_TESTING)
+    episode.title = "A/B tests, retitled"
+    episode.save()
+    changed = client.get(url, headers={"if-none-match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert items_by_slug(read_feed(client, url))[AB_TESTING].findtext("title") == "A/B tests, retitled"

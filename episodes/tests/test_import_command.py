@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from episodes.models import Episode, Guest, Line
+from episodes import importer
+from episodes.models import Episode, Guest
 
 from .conftest import EDGE_CASES, FIXTURE_EPISODES, FIXTURES, db_snapshot, run_import
 
@@ -134,7 +135,7 @@ def test_a_multi_line_database_message_is_still_one_line(db, monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("duplicate key value violates unique constraint\nDETAIL:  Key (x)=(1) already exists.")
 
-    monkeypatch.setattr(Line.objects, "bulk_create", refuse)
+    monkeypatch.setattr(importer, "insert_rows", refuse)
     result = run_command(OTHER)
     assert result.status == 1
     assert result.err_lines == [
