@@ -5,8 +5,8 @@ Paths in the files are relative to the archive's root, the folder that holds ``_
 A missing, unreadable or non-image file is a warning on its episode or person, never a failure.
 
 Reading, hashing, decoding (with Pillow) and storing run in a worker process during a big
-import, while the main process writes the database; nothing waits for them until the row is
-written. A small import (or the admin's upload, which must not fork) does them in-process.
+import, while the main process writes the database (see ``ImportImages``). A small import (or
+the admin's upload, which must not fork) does them in-process.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from django.core.files.storage import default_storage, storages
 
 from . import images
 
-# The first images are done in-process; a run with more moves the rest to a worker process.
-IMAGES_BEFORE_WORKER = 25
+# Fewer images than this are done in-process: a worker would cost more to start than it saves.
+MIN_IMAGES_FOR_WORKER = 25
 ARCHIVE_FOLDERS = ("_podcast", "_people")
 
 
@@ -123,35 +123,47 @@ def _work(request, store):
 
 
 class ImportImages:
-    """The images of one import run: ``submit`` as soon as a file is parsed, ``result`` when its row is written."""
+    """The images of one import run: ``submit`` each as its file is read, ``result`` when its row is written.
+
+    Nothing starts before ``start()``, which the importer calls once the episode files are parsed:
+    until then the parse workers have every core. From then on the main process writes rows on one
+    core and a worker process does the images on another, covers first (the rows being written wait
+    for them), then pictures (given to the people at the end of the run).
+    """
 
     def __init__(self, *, images_root=None, store=True, background=True):
         self.images_root = str(images_root) if images_root else None
         self.store = store  # False in a dry run: check everything, store nothing
         self.background = background
         self._pool = None
+        self._waiting = {}  # key -> ImageRequest, until start()
         self._pending = {}  # key -> (ImageRequest, Future)
-        self._submitted = 0
         self.written = 0
 
     def submit(self, key, raw, source_file, slug, slot):
-        """Start on the image of ``key`` (the row it belongs to); nothing to do for an empty value."""
-        if not raw:
+        """The image of ``key`` (the row it belongs to), to do once started; nothing for an empty value."""
+        if raw:
+            self._waiting[key] = ImageRequest(raw, str(source_file), slug, slot, self.images_root)
+
+    def start(self):
+        """Start on the images submitted so far: in a worker process when there are enough to pay for one."""
+        if not self._waiting:
             return
-        request = ImageRequest(raw, str(source_file), slug, slot, self.images_root)
-        self._submitted += 1
-        if self.background and self._pool is None and self._submitted == IMAGES_BEFORE_WORKER:
-            # Enough images to pay for a process (a few milliseconds to fork): the rest go to it.
+        requests = sorted(self._waiting.items(), key=lambda item: item[1].slot != images.COVER.field)
+        self._waiting = {}
+        if self.background and self._pool is None and len(requests) >= MIN_IMAGES_FOR_WORKER:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"), initializer=_start_worker)
-        if self._pool is None:
-            future = Future()
-            future.set_result(inspect_and_store(request, self.store))
-        else:
-            future = self._pool.submit(_work, request, self.store)
-        self._pending[key] = (request, future)
+        for key, request in requests:
+            if self._pool is None:
+                future = Future()
+                future.set_result(inspect_and_store(request, self.store))
+            else:
+                future = self._pool.submit(_work, request, self.store)
+            self._pending[key] = (request, future)
 
     def result(self, key):
         """The ImageResult of ``key``'s image, or None when it had none (an empty value)."""
+        self.start()
         if key not in self._pending:
             return None
         request, future = self._pending.pop(key)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.utils.html import format_html
 from django.utils.text import slugify
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -36,7 +37,11 @@ RENDITIONS_FOLDER = "r"
 HASH_LENGTH = 12  # hex digits of the content's sha256 in a stored name: 48 bits, no collision in practice
 # A stored original or rendition: its name changes whenever its content does (cacheable for good).
 HASHED_NAME = re.compile(r"(?:-|^r/)([0-9a-f]{12})(?:-\d+w)?\.(?:jpg|png|webp)$")
+# libwebp's effort: its best for the small copies phones fetch; less for the large ones, a third
+# faster to make for 3% more bytes.
 WEBP_OPTIONS = {"quality": 75, "method": 4}
+WEBP_LARGE_OPTIONS = {"quality": 75, "method": 2}
+WEBP_LARGE = 480
 JPEG_OPTIONS = {"quality": 82, "optimize": True, "progressive": True}
 _EXIF_ORIENTATION = 0x0112
 _TURNED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
@@ -193,6 +198,27 @@ def store_image(instance, data, slug=None):
     return info
 
 
+def save_image_columns(model, rows, extra_fields=()):
+    """UPDATE the image columns (and ``extra_fields``) of ``rows`` with one executemany.
+
+    bulk_update's CASE WHEN statements take a tenth of a second per few hundred rows; the
+    import and the renditions step update that many at once.
+    """
+    if not rows:
+        return
+    slot = slot_for(model)
+    fields = [model._meta.get_field(name) for name in [*slot.fields(), *extra_fields]]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Names from the model's metadata, quoted; values are parameters.
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    params = [
+        [*(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields), row.pk] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 # --- renditions -------------------------------------------------------------------
 
 
@@ -256,7 +282,8 @@ def make_renditions(slot, storage, name, width, height):
             )
             out = BytesIO()
             if fmt == "webp":
-                resized.save(out, "WEBP", icc_profile=icc_profile, **WEBP_OPTIONS)
+                options = WEBP_LARGE_OPTIONS if w > WEBP_LARGE else WEBP_OPTIONS
+                resized.save(out, "WEBP", icc_profile=icc_profile, **options)
             else:
                 _flatten(resized).save(out, "JPEG", icc_profile=icc_profile, **JPEG_OPTIONS)
             save_once(storage, rendition, out.getvalue())

@@ -173,6 +173,7 @@ class Importer:
         self.progress = progress or (lambda done, total: None)
         self.now = timezone.now()
         self._speaker_matcher = None
+        self._pictures = []  # (guest, picture as written, FileResult) of the people read, given at the end
         self._topics = self._guests = None  # {slug: row}, read once the people are in
         self._episode_keys = None  # (season, number) and slug of every episode written so far
         # Covers and pictures: read, checked and stored beside the writing (episodes/image_import.py).
@@ -207,6 +208,7 @@ class Importer:
             for folder in dict.fromkeys([*map(Path, people_dirs), *found_people_dirs]):
                 report.people.extend(self.import_people(folder))
             report.episodes.extend(self._write_episodes(batch))
+            self._set_pictures(self._pictures)  # done by now, beside the episodes' writing
             if any(result.outcome in (CREATED, UPDATED) for result in report.people):
                 relink_all()  # a changed name or host flag can change who said what in any episode
             # Covers and pictures replaced in the archive, named by files that did not change.
@@ -273,12 +275,16 @@ class Importer:
             except (ParseError, ImportFailure, DatabaseError, OSError) as e:
                 stop_on_database_fault(path, e)  # a full or read-only database fails every file: stop
                 results.append(FileResult(path, FAILED, str(e)))
-        self._set_pictures(pictures)
+        self._pictures.extend(pictures)
         self._create_people(new)
         return results
 
     def _set_pictures(self, people):
-        """Give the people just read their pictures: new ones before their INSERT, the others in one UPDATE."""
+        """Give the people read in this run their pictures, in one statement.
+
+        The pictures are read and stored while the episodes are written (episodes/image_import.py),
+        so the people are written without them first.
+        """
         changed = []
         for guest, picture, result in people:
             picture_changed = image_import.apply(
@@ -287,8 +293,7 @@ class Importer:
             # What the picture was stored as, so the export knows it unchanged (saved with the picture).
             if record_stored(guest.source_layout, "picture", guest.picture.name) or picture_changed:
                 changed.append(guest)
-        fields = [*images.PORTRAIT.fields(), "source_layout"]
-        Guest.objects.bulk_update([guest for guest in changed if guest.pk], fields, batch_size=500)
+        images.save_image_columns(Guest, [guest for guest in changed if guest.pk], ["source_layout"])
 
     @staticmethod
     def _create_people(new):
@@ -390,6 +395,7 @@ class Importer:
             if candidate.path not in batch.results:
                 data = candidate.data
                 self.images.submit(("episode", candidate.key), data.image, candidate.path, data.slug, "image")
+        self.images.start()  # the parsing is over: its core is free for the images
 
         for candidate in batch.candidates:
             done += 1

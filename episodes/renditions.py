@@ -115,13 +115,12 @@ def _save(results, report):
             for pk, (job, plan, width, height) in wanted.items():
                 if current.get(pk) != job.name:
                     continue
-                row = model(pk=pk)
+                row = model(pk=pk, **{slot.field: job.name})
                 setattr(row, slot.renditions_field, plan)
                 setattr(row, slot.width_field, width)
                 setattr(row, slot.height_field, height)
                 rows.append(row)
-            fields = [slot.renditions_field, slot.width_field, slot.height_field]
-            model.objects.bulk_update(rows, fields, batch_size=500)
+            images.save_image_columns(model, rows)
             report.images += len(rows)
     if report.images:
         content_changed()  # bulk_update sends no signal; pages now show the renditions
