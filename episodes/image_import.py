@@ -11,8 +11,10 @@ the admin's upload, which must not fork) does them in-process.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
+import stat
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -48,33 +50,60 @@ class ImageResult:
 
 def archive_root(source_file):
     """The folder holding ``_podcast``/``_people`` that the file is in, else the file's own folder."""
-    source_file = Path(source_file)
-    for folder in source_file.parents:
-        if folder.name in ARCHIVE_FOLDERS:
-            return folder.parent
-    return source_file.parent
+    return Path(_archive_root(os.path.dirname(os.path.abspath(source_file))))
+
+
+@functools.lru_cache(maxsize=256)
+def _archive_root(folder):
+    # Cached per folder: a whole archive's files share two folders (an unchanged re-import asks 600 times).
+    path = folder
+    while True:
+        parent, name = os.path.split(path)
+        if name in ARCHIVE_FOLDERS:
+            return parent
+        if parent == path:
+            return folder
+        path = parent
 
 
 def candidate_paths(raw, source_file, images_root=None):
     """Where the file named ``raw`` may be, most likely first; never outside the root (no ``../`` escapes)."""
+    root, found = _candidates(raw, source_file, images_root)
+    return Path(root), [Path(path) for path in found]
+
+
+def _candidates(raw, source_file, images_root):
+    """``candidate_paths`` as strings (an unchanged re-import asks for 600)."""
     written = raw.strip().replace("\\", "/")
     # "images/authors/ aashishnair.jpg": blanks around a path's parts are usually typing slips,
     # but that real file does start with a blank: the path as written is tried first.
     tidied = "/".join(part.strip() for part in written.split("/"))
     relatives = [path.lstrip("/") for path in dict.fromkeys([written, tidied])]  # "/images/x.jpg": from the root
     if images_root:
-        root = Path(images_root)
+        root = os.path.normpath(os.path.abspath(images_root))
         # DIR may hold the "images" folder, or be it: "images/podcast/x.jpg" is then DIR/podcast/x.jpg.
         relatives += [path.split("/", 1)[1] for path in relatives if "/" in path]
     else:
-        root = archive_root(source_file)
-    root = Path(os.path.normpath(root.absolute()))
+        root = _archive_root(os.path.dirname(os.path.abspath(source_file)))
+    inside = root.rstrip(os.sep) + os.sep
     found = []
     for relative in dict.fromkeys(relatives):
-        path = Path(os.path.normpath(root / relative))
-        if path.is_relative_to(root) and path != root:
+        path = os.path.normpath(os.path.join(root, relative))
+        if path.startswith(inside):
             found.append(path)
     return root, found
+
+
+def _first_file(paths):
+    """The first of ``paths`` that is a file (a Path), with its stat, or (None, None)."""
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            return Path(path), info
+    return None, None
 
 
 def inspect_and_store(request, store=True, storage=None):
@@ -83,8 +112,8 @@ def inspect_and_store(request, store=True, storage=None):
     what = f"{slot.label} {request.raw!r}"
     if "://" in request.raw:
         return ImageResult(warning=f"{what} is a web address; images are read from the archive's files")
-    root, paths = candidate_paths(request.raw, request.source_file, request.images_root)
-    path = next((path for path in paths if path.is_file()), None)
+    root, paths = _candidates(request.raw, request.source_file, request.images_root)
+    path, _info = _first_file(paths)
     if path is None:
         return ImageResult(warning=f"{what}: no such file in {root}")
     storage = storage or default_storage
@@ -211,7 +240,8 @@ def refresh_replaced(results, model, source_key, import_images):
     from .source_layout import decode, record_stored
 
     slot = images.slot_for(model)
-    unchanged = {source_key(result.path): result for result in results if result.outcome == UNCHANGED}
+    by_path = {str(result.path): result for result in results if result.outcome == UNCHANGED}
+    unchanged = {key: by_path[path] for key, path in _source_keys(source_key, by_path).items()}
     if not unchanged:
         return 0
     rows = model.objects.exclude(source_path="").values_list(
@@ -225,9 +255,8 @@ def refresh_replaced(results, model, source_key, import_images):
         raw = decode(raw) if raw is not None else None
         if not isinstance(raw, str) or not raw.strip() or (stored is not None and stored != name):
             continue  # no image, or one an editor chose
-        _root, paths = candidate_paths(raw, source_path, import_images.images_root)
-        path = next((path for path in paths if path.is_file()), None)
-        if path is None or (imported_at and path.stat().st_mtime <= imported_at.timestamp()):
+        path, info = _first_file(_candidates(raw, source_path, import_images.images_root)[1])
+        if path is None or (imported_at and info.st_mtime <= imported_at.timestamp()):
             continue
         row = model.objects.get(pk=pk)
         request = ImageRequest(raw, source_path, row.slug, slot.field, import_images.images_root)
@@ -242,3 +271,22 @@ def refresh_replaced(results, model, source_key, import_images):
         import_images.written += result.written
         changed += 1
     return changed
+
+
+def _source_keys(source_key, paths):
+    """{source_key(path): path} for ``paths``; the importer's own key (the resolved path) resolves each
+    folder once, not each file: a whole archive's files share two folders."""
+    from .importer import source_key as resolved_path
+
+    if source_key is not resolved_path:
+        return {source_key(path): path for path in paths}
+    folders, keys = {}, {}
+    for path in map(str, paths):
+        if os.path.islink(path):
+            keys[source_key(path)] = path
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in folders:
+            folders[folder] = str(Path(folder).resolve())
+        keys[os.path.join(folders[folder], os.path.basename(path))] = path
+    return keys

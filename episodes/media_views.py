@@ -11,9 +11,11 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage
 from django.http import Http404
 from django.urls import re_path
 from django.utils.cache import patch_cache_control
+from django.utils.module_loading import import_string
 from django.views import static
 from django.views.decorators.http import require_safe
 
@@ -40,7 +42,7 @@ def serve_media(request, path):
 
 def media_urlpatterns():
     """The media URL, when the app serves media: in debug or with PODCAST_SERVE_MEDIA=1, from local files only."""
-    local_files = settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    local_files = issubclass(import_string(settings.STORAGES["default"]["BACKEND"]), FileSystemStorage)
     prefix = settings.MEDIA_URL
     if not (settings.DEBUG or settings.PODCAST_SERVE_MEDIA) or not local_files or not prefix.startswith("/"):
         return []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 import posixpath
 import re
 from collections import Counter, defaultdict
@@ -24,7 +25,8 @@ from itertools import groupby
 from urllib.parse import urlencode, urlsplit
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, TextField
+from django.db.models.functions import Cast
 from django.urls import reverse
 
 from .models import Appearance, Clip, Episode, Guest, Line
@@ -288,7 +290,7 @@ class Report:
 # --- reading the archive ----------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _LineRow:
     episode_id: int
     section_id: int
@@ -299,7 +301,7 @@ class _LineRow:
     person_id: int | None
     sec: int | None
     text: str
-    raw: object
+    raw: str | None  # Line.raw as JSON text (decoded only where there is one: most lines have none)
     row: int = 0  # its place among its section's lines (0, 1, 2...), which positions need not be
 
     def ref(self):
@@ -356,7 +358,7 @@ def _load():
             "person_id",
             "sec",
             "text",
-            "raw",
+            Cast("raw", output_field=TextField()),
         )
     ]
     late_clips = list(
@@ -415,14 +417,9 @@ def _episode_lines(episode, rows, matcher, section_urls):
         row.row = previous.row + 1 if previous is not None and previous.section_id == row.section_id else 0
         for kind, message in _line_problems(row, previous, last_timed, speakers, matcher):
             # A line is fixed on its section's page, which holds the section's lines.
-            yield Finding(
-                kind,
-                f"{row.ref()}: {message}",
-                _line_url(section_urls, row),
-                episode=episode,
-                line=row.ref(),
-                fix="Edit the section",
-            )
+            ref = row.ref()
+            url = _line_url(section_urls, row)
+            yield Finding(kind, f"{ref}: {message}", url, episode=episode, line=ref, fix="Edit the section")
         if row.speaker and row.person_id is None:
             unmatched[row.speaker].append(row)
         if row.sec is not None:
@@ -477,7 +474,7 @@ def _is_only_a_name(text, speakers, matcher):
 
 def _time_mismatch(row):
     """What is wrong with the file's ``time`` (kept in Line.raw when it differs from ``sec``), or None."""
-    item = decode(row.raw) if row.raw is not None else None
+    item = decode(json.loads(row.raw)) if row.raw is not None else None
     if not isinstance(item, dict) or item.get("time") in (None, ""):
         return None
     time = item["time"]

@@ -23,7 +23,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-FILESYSTEM = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Files under MEDIA_ROOT, each written whole or not at all (episodes/file_storage.py).
+FILESYSTEM = {"BACKEND": "episodes.file_storage.AtomicFileSystemStorage"}
 
 
 def media_storage(environ, base_dir):

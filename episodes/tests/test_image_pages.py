@@ -228,7 +228,7 @@ def test_the_media_url_is_routed_only_when_the_app_serves_local_files(settings):
 def test_files_under_media_by_default(tmp_path):
     storage, url, root = media_storage({}, tmp_path)
     assert (storage, url, root) == (
-        {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        {"BACKEND": "episodes.file_storage.AtomicFileSystemStorage"},
         "/media/",
         tmp_path / "media",
     )

@@ -10,11 +10,13 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from PIL import Image, PngImagePlugin
 
 from episodes import images
+from episodes.file_storage import AtomicFileSystemStorage
 from episodes.image_import import candidate_paths
 from episodes.importer import CREATED, SKIPPED, UNCHANGED, UPDATED, Importer
 from episodes.models import Episode, Guest
@@ -44,13 +46,13 @@ def mtimes(media_root):
 def saves(monkeypatch):
     """Every file written through the storage API, by name."""
     written = []
-    original = FileSystemStorage._save
+    original = AtomicFileSystemStorage._save
 
     def spy(self, name, content):
         written.append(name)
         return original(self, name, content)
 
-    monkeypatch.setattr(FileSystemStorage, "_save", spy)
+    monkeypatch.setattr(AtomicFileSystemStorage, "_save", spy)
     return written
 
 
@@ -455,6 +457,25 @@ def test_a_rendition_never_overwrites_what_another_process_stored(db, media_root
     assert not images.save_once(default_storage, name, b"second")
     assert (media_root / name).read_bytes() == b"first"
     assert stored_files(media_root) == [name]
+
+
+def test_a_file_cut_short_leaves_nothing_under_its_name(media_root):
+    storage = AtomicFileSystemStorage()
+
+    class CutShort(ContentFile):
+        def chunks(self, chunk_size=None):
+            yield b"\xff\xd8 the first half of a JPEG"
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        storage.save("covers/x-1a2b3c4d5e6f.jpg", CutShort(b""))
+    assert stored_files(media_root) == []  # neither the real name nor the partial file
+    # A whole file appears under its name, and a second one under the same name never overwrites it.
+    assert storage.save("covers/x-1a2b3c4d5e6f.jpg", ContentFile(b"whole")) == "covers/x-1a2b3c4d5e6f.jpg"
+    other = storage.save("covers/x-1a2b3c4d5e6f.jpg", ContentFile(b"other"))
+    assert other != "covers/x-1a2b3c4d5e6f.jpg"
+    assert (media_root / "covers/x-1a2b3c4d5e6f.jpg").read_bytes() == b"whole"
+    assert stored_files(media_root) == sorted(["covers/x-1a2b3c4d5e6f.jpg", other])
 
 
 # --- the real archive ----------------------------------------------------------------------------------
