@@ -63,10 +63,21 @@ print(json.dumps({{
 """
 
 
+COLLECT_STATIC = """
+import json
+from django.core.management import call_command
+call_command("collectstatic", "--noinput", verbosity=0)
+print(json.dumps(True))
+"""
+
+
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    database = tmp_path_factory.mktemp("production") / "never-created.sqlite3"
-    return run_production(PRODUCTION_REQUESTS, DATABASE_URL=f"sqlite:///{database}")
+    folder = tmp_path_factory.mktemp("production")
+    # Pages name their static files through the manifest that collectstatic writes, as on a server.
+    env = dict(DATABASE_URL=f"sqlite:///{folder / 'never-created.sqlite3'}", DJANGO_STATIC_ROOT=str(folder / "static"))
+    run_production(COLLECT_STATIC, **env)
+    return run_production(PRODUCTION_REQUESTS, **env)
 
 
 def test_production_redirects_plain_http_to_https(production):
