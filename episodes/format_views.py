@@ -75,17 +75,7 @@ def transcript_data(episode, page_url=""):
     Rows, not model instances: a long transcript is hundreds of lines, and building
     a Line and a Guest for each would cost more than writing the file.
     """
-    sections = {
-        pk: (position, title, start_sec, [])
-        for pk, position, title, start_sec in episode.sections.order_by("position").values_list(
-            "pk", "position", "title", "start_sec"
-        )
-    }
-    rows = (
-        Line.objects.filter(section__episode=episode)
-        .order_by("position")
-        .values_list("section_id", "position", "speaker", "person__name", "sec", "text")
-    )
+    sections, rows = _read_transcript(episode)
     for section_id, position, speaker, person_name, sec, text in rows:
         section_position = sections[section_id][0]
         # Anchors as Section.anchor and Line.anchor give them, so cues and chapters link to the page.
@@ -104,6 +94,26 @@ def transcript_data(episode, page_url=""):
             for position, title, start_sec, lines in sections.values()
         ),
     )
+
+
+def _read_transcript(episode, attempts=3):
+    """Sections and lines as of one moment: an import that commits between the two queries
+    replaces the sections the lines point to, so read both again."""
+    for _attempt in range(attempts):
+        sections = {
+            pk: (position, title, start_sec, [])
+            for pk, position, title, start_sec in episode.sections.order_by("position").values_list(
+                "pk", "position", "title", "start_sec"
+            )
+        }
+        rows = list(
+            Line.objects.filter(section__episode=episode)
+            .order_by("position")
+            .values_list("section_id", "position", "speaker", "person__name", "sec", "text")
+        )
+        if all(row[0] in sections for row in rows):
+            return sections, rows
+    return sections, [row for row in rows if row[0] in sections]  # still changing: what is consistent
 
 
 def _published_episode(slug):
