@@ -14,7 +14,9 @@ a second for each.
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -133,7 +135,9 @@ def main():
     # The bench never serves static files, so whitenoise's "no STATIC_ROOT yet" warning is noise here.
     warnings.filterwarnings("ignore", message="No directory at")
     workdir = tempfile.mkdtemp(prefix="podcast-bench-admin-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+    os.environ["PODCAST_MEDIA_ROOT"] = f"{workdir}/media"  # the fixtures' covers, not into the project's media/
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcast_site.test_settings")
     import django
 

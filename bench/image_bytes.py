@@ -25,9 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEFAULT_ARCHIVE = ROOT.parent / "shared" / "corpus" / "datatalksclub" / "_podcast"
+from engines import DEFAULT_ARCHIVE
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = [
     ("phone, 390x844 @3x", {"width": 390, "height": 844}, 3, True),

@@ -10,6 +10,7 @@ Targets: first import <= 2 x parse; second run <= 0.25 x parse.
 """
 
 import argparse
+import atexit
 import os
 import shutil
 import statistics
@@ -18,9 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEFAULT_ARCHIVE = ROOT.parent / "shared" / "corpus" / "datatalksclub" / "_podcast"
+from engines import DEFAULT_ARCHIVE
 
 
 def parse_front_matter_only(files):
@@ -42,6 +41,7 @@ def main():
         sys.exit(f"no archive at {archive}")
 
     workdir = tempfile.mkdtemp(prefix="podcast-bench-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
     # Covers and pictures go to a media folder of the bench's own, emptied every round: each first
     # import stores every image, as on a new site.

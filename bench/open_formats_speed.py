@@ -14,36 +14,21 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEFAULT_ARCHIVE = ROOT.parent / "shared" / "corpus" / "datatalksclub" / "_podcast"
+from engines import DEFAULT_ARCHIVE, import_archive, percentile
+
 LONGEST = "practical-devrel-demofirst-education-and-open-source"  # 28 sections, 279 lines
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def measure(archive, runs):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcast_site.test_settings")
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    report, _ = import_archive(archive)
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from episodes.importer import Importer
     from episodes.models import Episode
 
-    call_command("migrate", verbosity=0)
-    report = Importer().run([archive])
     print(f"imported: {report.summary()}; {Episode.objects.published().count()} published episodes")
 
     urls = {
@@ -88,6 +73,7 @@ def main():
         sys.exit(f"no archive at {archive}")
     folder = tempfile.mkdtemp(prefix="open-formats-bench-")
     os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    os.environ["PODCAST_MEDIA_ROOT"] = f"{folder}/media"  # the archive's covers, not into the project's media/
     try:
         print(f"Open formats, server time over {args.runs} requests each (SQLite)")
         measure(archive, args.runs)

@@ -12,21 +12,13 @@ the worst time and the number of queries. Target: the report well under a second
 """
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEFAULT_ARCHIVE = ROOT.parent / "shared" / "corpus" / "datatalksclub" / "_podcast"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL_POSTGRES") or "postgres://postgres@127.0.0.1:5432/postgres"
+from engines import DEFAULT_ARCHIVE, import_archive, run_on_each_engine
+
 TARGET_MS = 1000
 
 
@@ -47,26 +39,15 @@ def timed(function, rounds):
 
 def measure(archive, rounds):
     """In a process whose DATABASE_URL is set: migrate, import, then time the report."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcast_site.test_settings")
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
-    import django
-
-    django.setup()
+    report, _ = import_archive(archive)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
-    from episodes.importer import Importer
     from episodes.models import Line
     from episodes.quality import build_report
 
-    call_command("migrate", verbosity=0)
-    report = Importer().run([archive])
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # as autovacuum soon does after a bulk import
     print(f"{connection.vendor}: {report.summary()}; {Line.objects.count():,} lines")
 
     median, worst, queries, result = timed(build_report, rounds)
@@ -89,42 +70,6 @@ def measure(archive, rounds):
     return 0 if report_median < TARGET_MS else 1
 
 
-def run_engine(database_url, archive, rounds):
-    # The import copies covers and pictures into media storage: a throwaway folder, not the project's media/.
-    media = tempfile.mkdtemp(prefix="quality-bench-media-")
-    try:
-        env = {**os.environ, "DATABASE_URL": database_url, "PODCAST_MEDIA_ROOT": media}
-        command = [sys.executable, __file__, str(archive), "--rounds", str(rounds), "--child"]
-        return subprocess.run(command, env=env).returncode
-    finally:
-        shutil.rmtree(media, ignore_errors=True)
-
-
-def on_sqlite(archive, rounds):
-    folder = tempfile.mkdtemp(prefix="quality-bench-")
-    try:
-        return run_engine(f"sqlite:///{folder}/bench.sqlite3", archive, rounds)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def on_postgres(archive, rounds):
-    import psycopg
-
-    name = f"quality_bench_{os.getpid()}"
-    try:
-        admin = psycopg.connect(POSTGRES_URL, dbname="postgres", autocommit=True, connect_timeout=3)
-    except psycopg.Error as error:
-        print(f"postgresql: skipped, no server at {POSTGRES_URL.rsplit('@', 1)[-1]} ({error})".strip())
-        return 0
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            return run_engine(urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}")), archive, rounds)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("archive", nargs="?", default=str(DEFAULT_ARCHIVE))
@@ -137,7 +82,7 @@ def main():
     if args.child:
         return measure(archive, args.rounds)
     print(f"data-quality report on the whole archive, {args.rounds} rounds (target: under {TARGET_MS} ms)")
-    return max(on_sqlite(archive, args.rounds), on_postgres(archive, args.rounds))
+    return run_on_each_engine(__file__, [str(archive), "--rounds", str(args.rounds)], "quality-bench")
 
 
 if __name__ == "__main__":

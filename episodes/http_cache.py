@@ -1,11 +1,21 @@
-"""Conditional GETs and the full-page cache of the public pages (the ``public_page`` view decorator).
+"""Conditional GETs and the full-page cache of the public pages.
 
-For an anonymous GET or HEAD (no session cookie), a page's ETag is derived from the content version
-(episodes/cache.py), the code release, today's date (scheduled episodes go public at midnight) and
-the full URL, query string included, so it costs one cache read and no query or rendering: a
-matching ``If-None-Match`` gets ``304 Not Modified`` before the view runs. Otherwise the rendered
-page is looked up in the cache under the same parts, and stored after rendering when it is a plain
-public 200 (no cookie set, not marked private or no-store).
+Two parts, one rule for what is public and one key per page:
+
+- ``public_page``, the view decorator, marks a view's pages as public. For an anonymous GET or HEAD
+  (no session cookie) a page's ETag is derived from the content version (episodes/cache.py), the
+  code release, today's date (scheduled episodes go public at midnight) and the full URL, query
+  string included, so it costs one cache read and no query or rendering: a matching
+  ``If-None-Match`` gets ``304 Not Modified`` before the view runs. A rendered plain public 200 is
+  marked for the page cache.
+- ``PageCacheMiddleware``, first in MIDDLEWARE, stores a marked page as it finally leaves the stack
+  (security, CSP, frame and Vary headers included) unless a middleware set a cookie on it, and
+  answers the next anonymous request for the same key from the cache before any other middleware
+  runs: a hit costs two cache reads and no other work. The stored headers are replayed as they
+  were, so a header that must differ per response (a CSP nonce) cannot be added while pages are
+  cached this way; the settings that shape headers are part of the key (``code_release``). The
+  scheme is part of the key too, so a plain-HTTP request never gets a page stored for HTTPS (it
+  misses, and SecurityMiddleware redirects it).
 
 Requests that carry a session cookie (editors, staff previewing drafts) are never answered from the
 cache nor with 304: their pages may differ from the public ones, so they are rendered every time and
@@ -20,6 +30,7 @@ from pathlib import Path
 import django
 from django.conf import settings
 from django.core.cache import caches
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -31,14 +42,30 @@ logger = logging.getLogger(__name__)
 SAFE_METHODS = ("GET", "HEAD")
 
 
+# Settings that shape a page's bytes or the headers stored with it (episodes' own and the security ones).
+RELEASE_SETTINGS = (
+    "PODCAST_SITE_NAME",
+    "STATIC_URL",
+    "MEDIA_URL",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    "X_FRAME_OPTIONS",
+    "CONTENT_SECURITY_POLICY",
+)
+
+
 @functools.cache
 def code_release():
-    """A digest of the code, templates and static files: a deployment never serves pages (or
-    ETags) rendered by the code it replaced, even from a cache shared across deployments."""
+    """A digest of the code, templates, static files and the settings that shape pages: a deployment
+    never serves pages (or ETags) rendered by the code or settings it replaced, even from a cache
+    shared across deployments."""
     base = Path(settings.BASE_DIR)
-    digest = hashlib.sha256(
-        "|".join([django.get_version(), settings.PODCAST_SITE_NAME, settings.STATIC_URL, settings.MEDIA_URL]).encode()
-    )
+    configured = repr([getattr(settings, name, None) for name in RELEASE_SETTINGS])
+    digest = hashlib.sha256("|".join([django.get_version(), configured]).encode())
     sources = [("templates", "*"), ("static", "*"), ("episodes", "*.py"), ("podcast_site", "*.py")]
     for folder, pattern in sources:
         for path in sorted((base / folder).rglob(pattern)):
@@ -55,6 +82,19 @@ def has_session(request):
 def page_digest(request, version):
     parts = [code_release(), version, timezone.localdate().isoformat(), request.build_absolute_uri()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _public_request(request):
+    """True for an anonymous GET or HEAD: the requests a public page may be cached for."""
+    return request.method in SAFE_METHODS and not has_session(request)
+
+
+def _page_digest(request):
+    """page_digest for the content version now, or None when the cache cannot be read; once per request."""
+    if not hasattr(request, "_page_digest"):
+        version = content_version()
+        request._page_digest = None if version is None else page_digest(request, version)
+    return request._page_digest
 
 
 def _cache_get(key):
@@ -89,47 +129,108 @@ def _mark_public(response, etag):
 
 
 def public_page(view):
-    """Answer conditional GETs and serve the page from the cache when nothing changed; see the module."""
+    """Answer conditional GETs, and mark the rendered page for the page cache; see the module."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in SAFE_METHODS or has_session(request):
+        if not _public_request(request):
             response = view(request, *args, **kwargs)
             if request.method in SAFE_METHODS:
                 patch_cache_control(response, private=True)
             patch_vary_headers(response, ["Cookie"])
             return response
 
-        version = content_version()
-        if version is None:  # the cache is down: render, promise nothing
+        digest = _page_digest(request)
+        if digest is None:  # the cache is down: render, promise nothing
             response = view(request, *args, **kwargs)
             patch_vary_headers(response, ["Cookie"])
             return response
 
-        digest = page_digest(request, version)
         etag = f'W/"{digest[:32]}"'
-        conditional = "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MATCH" in request.META
-        not_modified = get_conditional_response(request, etag=etag) if conditional else None
+        not_modified = get_conditional_response(request, etag=etag) if _conditional(request) else None
         if not_modified is not None:
             _mark_public(not_modified, etag)
             patch_vary_headers(not_modified, ["Cookie"])
             return not_modified
 
-        timeout = settings.PODCAST_PAGE_CACHE_SECONDS
-        key = f"page:{digest}"
-        cached = _cache_get(key) if timeout else None
-        if cached is not None:
-            content, headers = cached
-            return HttpResponse(content, headers=headers)
-
         response = view(request, *args, **kwargs)
         if _cacheable(response):
             _mark_public(response, etag)
-            patch_vary_headers(response, ["Cookie"])
-            if timeout:
-                _cache_set(key, (response.content, list(response.headers.items())), timeout)
-        else:
-            patch_vary_headers(response, ["Cookie"])
+            response.page_cache_key = f"page:{digest}"  # stored by PageCacheMiddleware on its way out
+        patch_vary_headers(response, ["Cookie"])
         return response
 
     return wrapper
+
+
+def _conditional(request):
+    return "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MATCH" in request.META
+
+
+def _file_prefixes():
+    return tuple(prefix for prefix in (settings.STATIC_URL, settings.MEDIA_URL) if prefix.startswith("/"))
+
+
+def cached_page(request):
+    """The stored ``(content, headers)`` of the page ``request`` asks for, or None.
+
+    None too for what is never answered from the cache: a request with a session, not a GET or
+    HEAD, a conditional request (the view's decorator answers it 304 without rendering), static
+    files and media, or any request while the page cache is off or down.
+    """
+    if (
+        not settings.PODCAST_PAGE_CACHE_SECONDS
+        or not _public_request(request)
+        or _conditional(request)
+        or request.path.startswith(_file_prefixes())
+    ):
+        return None
+    digest = _page_digest(request)
+    return _cache_get(f"page:{digest}") if digest else None
+
+
+def store_page(response):
+    """Store a response marked by ``public_page``, as it leaves the middleware stack."""
+    key, timeout = getattr(response, "page_cache_key", None), settings.PODCAST_PAGE_CACHE_SECONDS
+    if key and timeout and _cacheable(response):  # checked again: a middleware may have set a cookie since
+        _cache_set(key, (response.content, list(response.headers.items())), timeout)
+
+
+class PageCacheMiddleware:
+    """Serve public pages from the page cache, and store them; see the module."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        cached = cached_page(request)
+        if cached is not None:
+            content, headers = cached
+            return HttpResponse(content, headers=headers)
+        response = self.get_response(request)
+        store_page(response)
+        return response
+
+
+class CachedPagesFirst:
+    """A WSGI application that answers page-cache hits itself and passes everything else to ``app``.
+
+    The same lookup as PageCacheMiddleware, before Django's handler (request signals, the middleware
+    chain, a response object) runs: a hit is then mostly the two cache reads. podcast_site/wsgi.py
+    puts it in front of Django, so gunicorn and runserver get it; the test client, which calls
+    Django's handler directly, gets the middleware's answer, which is the same.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        try:
+            cached = cached_page(WSGIRequest(environ))
+        except Exception:  # a malformed request (a bad Host, say): Django answers it with its own error
+            cached = None
+        if cached is None:
+            return self.app(environ, start_response)
+        content, headers = cached
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [content]

@@ -153,6 +153,11 @@ class SpeakerAlias(models.Model):
 PAGE_LINE_FIELDS = ["section", "position", "speaker", "sec", "text", "person", "person__slug", "person__name"]
 
 
+def episode_code(season, number):
+    """How an episode is named in lists and messages: S07E03."""
+    return f"S{season:02d}E{number:02d}"
+
+
 class EpisodeQuerySet(models.QuerySet):
     def published(self):
         """The one place that says which episodes the public may see.
@@ -281,7 +286,7 @@ class Episode(models.Model):
 
     @property
     def code(self):
-        return f"S{self.season:02d}E{self.number:02d}"
+        return episode_code(self.season, self.number)
 
     def mark_edited(self):
         """Record a change made by an editor (to the episode or its transcript), which a re-import must not undo."""

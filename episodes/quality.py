@@ -29,7 +29,7 @@ from django.db.models import Exists, F, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
 
-from .models import Appearance, Clip, Episode, Guest, Line
+from .models import Appearance, Clip, Episode, Guest, Line, episode_code
 from .source_layout import decode
 from .speakers import MAX_NAME_WORDS, Person, matcher_for_guests, normalise_speaker
 from .timecodes import format_timestamp, parse_timestamp
@@ -106,7 +106,7 @@ class EpisodeRef:
 
     @property
     def code(self):
-        return f"S{self.season:02d}E{self.number:02d}"
+        return episode_code(self.season, self.number)
 
     @property
     def admin_url(self):

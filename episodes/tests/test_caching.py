@@ -12,14 +12,18 @@ import subprocess
 import sys
 import uuid
 from html import unescape
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import caches
-from django.db import connection
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -381,6 +385,27 @@ def test_a_staff_preview_is_never_served_to_the_public(admin_client, client, fix
     assert client.get(url("episode_detail", MATH)).status_code == 404
 
 
+class PathsSeen:
+    """A middleware that notes the path of every request that reaches it."""
+
+    paths = []
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        self.paths.append(request.path)
+        return self.get_response(request)
+
+
+def cached_stack(view, *inner):
+    """The page cache middleware around ``inner`` middleware around the decorated view."""
+    handler = public_page(view)
+    for middleware in reversed(inner):
+        handler = middleware(handler)
+    return http_cache.PageCacheMiddleware(handler)
+
+
 @pytest.mark.parametrize(
     "mark",
     [
@@ -398,7 +423,7 @@ def test_responses_that_are_not_plainly_public_are_not_stored(page_cache, mark):
         return response
 
     calls = []
-    page = public_page(view)
+    page = cached_stack(view)
     factory = RequestFactory()
     assert page(factory.get("/x/")).content == b"rendered 0"
     assert page(factory.get("/x/")).content == b"rendered 1"
@@ -411,11 +436,171 @@ def test_a_plain_public_response_is_stored(page_cache):
         calls.append(1)
         return HttpResponse(f"rendered {len(calls)}")
 
-    page = public_page(view)
+    page = cached_stack(view)
     factory = RequestFactory()
     assert page(factory.get("/x/")).content == b"rendered 1"
     assert page(factory.get("/x/")).content == b"rendered 1"
     assert page(factory.post("/x/")).content == b"rendered 2"  # never from the cache
+    assert page(factory.get("/x/", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=abc")).content == b"rendered 3"
+
+
+def test_a_page_given_a_cookie_by_an_inner_middleware_is_not_stored(page_cache):
+    """A CSRF token used while rendering sets its cookie after the view: that page is not for everyone."""
+    calls = []
+
+    def view(request):
+        calls.append(1)
+        get_token(request)
+        return HttpResponse(f"rendered {len(calls)}")
+
+    page = cached_stack(view, CsrfViewMiddleware)
+    factory = RequestFactory()
+    first = page(factory.get("/x/"))
+    assert settings.CSRF_COOKIE_NAME in first.cookies
+    assert page(factory.get("/x/")).content == b"rendered 2"
+
+
+def test_a_cached_page_is_answered_before_the_inner_middleware(client, fixture_archive, page_cache, settings):
+    """Sessions, CSRF, auth, messages, axes and CSP are skipped on a hit; their headers are replayed."""
+    middleware = list(settings.MIDDLEWARE)
+    middleware.insert(middleware.index("episodes.http_cache.PageCacheMiddleware") + 1, f"{__name__}.PathsSeen")
+    settings.MIDDLEWARE = middleware
+    PathsSeen.paths = []
+    path = url("episode_detail", MATH)
+
+    first = client.get(path, secure=True)
+    again = client.get(path, secure=True)
+
+    assert PathsSeen.paths == [path]  # the second request never reached the middleware below the cache
+    assert again.content == first.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Vary", "ETag", "Cache-Control"):
+        assert again[header] == first[header], header
+    assert "Strict-Transport-Security" in again  # the security middleware still answers every response
+    assert "Set-Cookie" not in again
+
+
+def test_a_plain_http_request_is_redirected_not_given_the_https_page(client, fixture_archive, page_cache, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    path = url("episode_detail", MATH)
+    assert client.get(path, secure=True).status_code == 200
+    assert client.get(path, secure=True).status_code == 200  # stored for HTTPS
+
+    response = client.get(path)
+
+    assert response.status_code == 301
+    assert response["Location"] == f"https://testserver{path}"
+
+
+def test_changed_security_settings_are_not_answered_with_pages_stored_before(
+    client, fixture_archive, page_cache, settings
+):
+    path = url("episode_detail", MATH)
+    assert client.get(path)["X-Frame-Options"] == "DENY"
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    http_cache.code_release.cache_clear()  # as a restart with the new settings would
+    try:
+        assert client.get(path)["X-Frame-Options"] == "SAMEORIGIN"
+    finally:
+        http_cache.code_release.cache_clear()
+
+
+def test_static_files_are_not_looked_up_in_the_page_cache(client, page_cache, monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(http_cache, "_cache_get", lambda key: looked_up.append(key))
+    client.get(f"{settings.STATIC_URL}episodes/css/player.css")
+    assert looked_up == []
+    client.get(url("home"))
+    assert len(looked_up) == 1
+
+
+def test_a_conditional_request_for_a_cached_page_gets_304(client, fixture_archive, page_cache):
+    path = url("episode_detail", MATH)
+    first = client.get(path)
+    assert client.get(path).status_code == 200  # a hit
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+# --- the WSGI application answers hits before Django's handler ---------------------------------
+
+
+class DjangoCalls:
+    """Django's WSGI handler, counting the requests that reach it (as the test client, without the
+    request signals that would close the test's database connection)."""
+
+    def __init__(self):
+        self.handler, self.paths = WSGIHandler(), []
+
+    def __call__(self, environ, start_response):
+        self.paths.append(environ["PATH_INFO"])
+        return self.handler(environ, start_response)
+
+
+@pytest.fixture
+def wsgi_app(page_cache):
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        django = DjangoCalls()
+        yield http_cache.CachedPagesFirst(django), django
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def wsgi_request(app, path, method="GET", **environ):
+    """(status, headers, body) of ``app`` for a request to ``path``."""
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_HOST": "testserver", **environ}
+    setup_testing_defaults(environ)
+    started = []
+    result = app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+    try:
+        body = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    status, headers = started[0]
+    return status, dict(headers), body
+
+
+def test_the_wsgi_application_answers_a_cached_page_without_django(fixture_archive, wsgi_app):
+    app, django = wsgi_app
+    path = url("episode_detail", MATH)
+
+    first = wsgi_request(app, path)
+    again = wsgi_request(app, path)
+    head = wsgi_request(app, path, method="HEAD")
+
+    assert django.paths == [path]  # rendered once, then answered from the cache
+    assert first[0] == again[0] == "200 OK"
+    assert again[2] == first[2]
+    assert Episode.objects.get(slug=MATH).title in unescape(again[2].decode())
+    assert again[1] == first[1]  # the same headers: CSP, frame denial, Vary, ETag, length
+    assert {"Content-Security-Policy", "X-Frame-Options", "ETag", "Content-Length"} <= set(again[1])
+    assert head[0] == "200 OK" and head[2] == b"" and head[1]["ETag"] == first[1]["ETag"]
+
+
+def test_the_wsgi_application_passes_on_what_the_cache_must_not_answer(fixture_archive, wsgi_app):
+    app, django = wsgi_app
+    path = url("episode_detail", MATH)
+    _status, headers, _body = wsgi_request(app, path)
+    session = f"{settings.SESSION_COOKIE_NAME}=not-a-session"
+
+    assert wsgi_request(app, path, HTTP_COOKIE=session)[0] == "200 OK"
+    assert wsgi_request(app, path, HTTP_IF_NONE_MATCH=headers["ETag"])[0] == "304 Not Modified"
+    assert wsgi_request(app, path, method="POST")[0] == "403 Forbidden"  # Django's CSRF check
+    assert wsgi_request(app, path, HTTP_HOST="evil.example")[0] == "400 Bad Request"
+    content_changed()
+    assert wsgi_request(app, path)[0] == "200 OK"
+
+    assert django.paths == [path] * 6
+
+
+def test_the_wsgi_application_passes_everything_on_with_the_page_cache_off(fixture_archive, wsgi_app, settings):
+    app, django = wsgi_app
+    settings.PODCAST_PAGE_CACHE_SECONDS = 0
+    path = url("episode_detail", MATH)
+    wsgi_request(app, path)
+    wsgi_request(app, path)
+    assert django.paths == [path, path]
 
 
 # --- a cache that does not answer ----------------------------------------------------------
