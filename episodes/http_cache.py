@@ -4,8 +4,9 @@ Two parts, one rule for what is public and one key per page:
 
 - ``public_page``, the view decorator, marks a view's pages as public. For an anonymous GET or HEAD
   (no session cookie) a page's ETag is derived from the content version (episodes/cache.py), the
-  code release, today's date (scheduled episodes go public at midnight) and the full URL, query
-  string included, so it costs one cache read and no query or rendering: a matching
+  code release, today's date (scheduled episodes go public at midnight) and what in the request
+  names the page (scheme, host, path and query string, as the WSGI server gave them; see
+  ``KEY_ENVIRON``), so it costs one cache read and no query or rendering: a matching
   ``If-None-Match`` gets ``304 Not Modified`` before the view runs. A rendered plain public 200 is
   marked for the page cache.
 - ``PageCacheMiddleware``, first in MIDDLEWARE, stores a marked page as it finally leaves the stack
@@ -15,7 +16,10 @@ Two parts, one rule for what is public and one key per page:
   were, so a header that must differ per response (a CSP nonce) cannot be added while pages are
   cached this way; the settings that shape headers are part of the key (``code_release``). The
   scheme is part of the key too, so a plain-HTTP request never gets a page stored for HTTPS (it
-  misses, and SecurityMiddleware redirects it).
+  misses, and SecurityMiddleware redirects it), and so is the host: a page is only ever stored for a
+  Host header Django accepted.
+- ``CachedPagesFirst`` wraps the WSGI application (podcast_site/wsgi.py) and answers hits the same
+  way before Django's request handling starts.
 
 Requests that carry a session cookie (editors, staff previewing drafts) are never answered from the
 cache nor with 304: their pages may differ from the public ones, so they are rendered every time and
@@ -30,8 +34,8 @@ from pathlib import Path
 import django
 from django.conf import settings
 from django.core.cache import caches
-from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
+from django.http.cookie import parse_cookie
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
@@ -75,26 +79,47 @@ def code_release():
     return digest.hexdigest()[:16]
 
 
-def has_session(request):
-    return settings.SESSION_COOKIE_NAME in request.COOKIES
+# What in a request can change the page it gets, besides the content: the scheme (and the proxy's
+# header that tells it), the host as the client or a proxy gave it, the path and the query string.
+# Raw WSGI values, so a lookup needs no request object; more specific than the URL Django would build.
+KEY_ENVIRON = (
+    "wsgi.url_scheme",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_HOST",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+)
+DIGEST_ENVIRON = "podcast.page_digest"  # where a request's digest is kept once computed
 
 
-def page_digest(request, version):
-    parts = [code_release(), version, timezone.localdate().isoformat(), request.build_absolute_uri()]
+def page_digest(meta, version):
+    """The digest of the page a request (its WSGI environ, ``request.META``) asks for, under ``version``."""
+    parts = [code_release(), version, timezone.localdate().isoformat(), *(str(meta.get(k, "")) for k in KEY_ENVIRON)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _public_request(request):
-    """True for an anonymous GET or HEAD: the requests a public page may be cached for."""
-    return request.method in SAFE_METHODS and not has_session(request)
+def _public_request(meta):
+    """True for an anonymous GET or HEAD (no session cookie): the requests a public page may be cached for."""
+    return meta["REQUEST_METHOD"] in SAFE_METHODS and (
+        "HTTP_COOKIE" not in meta or settings.SESSION_COOKIE_NAME not in parse_cookie(meta["HTTP_COOKIE"])
+    )
 
 
-def _page_digest(request):
+def _conditional(meta):
+    return "HTTP_IF_NONE_MATCH" in meta or "HTTP_IF_MATCH" in meta
+
+
+def _page_digest(meta):
     """page_digest for the content version now, or None when the cache cannot be read; once per request."""
-    if not hasattr(request, "_page_digest"):
+    if DIGEST_ENVIRON not in meta:
         version = content_version()
-        request._page_digest = None if version is None else page_digest(request, version)
-    return request._page_digest
+        meta[DIGEST_ENVIRON] = None if version is None else page_digest(meta, version)
+    return meta[DIGEST_ENVIRON]
 
 
 def _cache_get(key):
@@ -133,21 +158,21 @@ def public_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _public_request(request):
+        if not _public_request(request.META):
             response = view(request, *args, **kwargs)
             if request.method in SAFE_METHODS:
                 patch_cache_control(response, private=True)
             patch_vary_headers(response, ["Cookie"])
             return response
 
-        digest = _page_digest(request)
+        digest = _page_digest(request.META)
         if digest is None:  # the cache is down: render, promise nothing
             response = view(request, *args, **kwargs)
             patch_vary_headers(response, ["Cookie"])
             return response
 
         etag = f'W/"{digest[:32]}"'
-        not_modified = get_conditional_response(request, etag=etag) if _conditional(request) else None
+        not_modified = get_conditional_response(request, etag=etag) if _conditional(request.META) else None
         if not_modified is not None:
             _mark_public(not_modified, etag)
             patch_vary_headers(not_modified, ["Cookie"])
@@ -163,16 +188,12 @@ def public_page(view):
     return wrapper
 
 
-def _conditional(request):
-    return "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MATCH" in request.META
-
-
 def _file_prefixes():
     return tuple(prefix for prefix in (settings.STATIC_URL, settings.MEDIA_URL) if prefix.startswith("/"))
 
 
-def cached_page(request):
-    """The stored ``(content, headers)`` of the page ``request`` asks for, or None.
+def cached_page(meta):
+    """The stored ``(content, headers)`` of the page a request asks for (its WSGI environ), or None.
 
     None too for what is never answered from the cache: a request with a session, not a GET or
     HEAD, a conditional request (the view's decorator answers it 304 without rendering), static
@@ -180,12 +201,12 @@ def cached_page(request):
     """
     if (
         not settings.PODCAST_PAGE_CACHE_SECONDS
-        or not _public_request(request)
-        or _conditional(request)
-        or request.path.startswith(_file_prefixes())
+        or not _public_request(meta)
+        or _conditional(meta)
+        or (meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")).startswith(_file_prefixes())
     ):
         return None
-    digest = _page_digest(request)
+    digest = _page_digest(meta)
     return _cache_get(f"page:{digest}") if digest else None
 
 
@@ -203,7 +224,7 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        cached = cached_page(request)
+        cached = cached_page(request.META)
         if cached is not None:
             content, headers = cached
             return HttpResponse(content, headers=headers)
@@ -215,8 +236,9 @@ class PageCacheMiddleware:
 class CachedPagesFirst:
     """A WSGI application that answers page-cache hits itself and passes everything else to ``app``.
 
-    The same lookup as PageCacheMiddleware, before Django's handler (request signals, the middleware
-    chain, a response object) runs: a hit is then mostly the two cache reads. podcast_site/wsgi.py
+    The same lookup as PageCacheMiddleware, on the WSGI environ, before Django's handler (a request
+    object, request signals, the middleware chain, a response object) runs: a hit is then mostly the
+    two cache reads. On a miss, Django reuses the digest computed here (kept in the environ). podcast_site/wsgi.py
     puts it in front of Django, so gunicorn and runserver get it; the test client, which calls
     Django's handler directly, gets the middleware's answer, which is the same.
     """
@@ -225,10 +247,7 @@ class CachedPagesFirst:
         self.app = app
 
     def __call__(self, environ, start_response):
-        try:
-            cached = cached_page(WSGIRequest(environ))
-        except Exception:  # a malformed request (a bad Host, say): Django answers it with its own error
-            cached = None
+        cached = cached_page(environ)
         if cached is None:
             return self.app(environ, start_response)
         content, headers = cached

@@ -491,6 +491,20 @@ def test_a_plain_http_request_is_redirected_not_given_the_https_page(client, fix
     assert response["Location"] == f"https://testserver{path}"
 
 
+def test_a_page_stored_for_one_host_is_not_served_for_another(client, fixture_archive, page_cache, settings):
+    """Pages hold absolute links (canonical, Open Graph): a proxy's host is part of the key."""
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = ["testserver", "a.example", "b.example"]
+    path = url("episode_detail", MATH)
+    for _ in range(2):  # rendered, then from the cache
+        assert "//a.example/" in client.get(path, HTTP_X_FORWARDED_HOST="a.example").content.decode()
+
+    page = client.get(path, HTTP_X_FORWARDED_HOST="b.example").content.decode()
+
+    assert "//b.example/" in page
+    assert "//a.example/" not in page
+
+
 def test_changed_security_settings_are_not_answered_with_pages_stored_before(
     client, fixture_archive, page_cache, settings
 ):
