@@ -4,6 +4,8 @@ A transcript is a list of sections (chapters opened by a ``header`` item in the
 file), each holding its spoken lines in order.
 """
 
+from typing import NamedTuple
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -116,7 +118,11 @@ class Guest(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("episodes:guest_detail", args=[self.slug])
+        return self.url_for(self.slug)
+
+    @staticmethod
+    def url_for(slug):
+        return reverse("episodes:guest_detail", args=[slug])
 
     def set_bio(self, markdown, html):
         """Set the bio with its HTML already rendered by ``text.render_markdown`` (the import does it in workers)."""
@@ -149,8 +155,21 @@ class SpeakerAlias(models.Model):
         return f"{self.name} → {self.guest}"
 
 
-# The fields of a transcript line (and of the person who says it) that the episode page shows.
-PAGE_LINE_FIELDS = ["section", "position", "speaker", "sec", "text", "person", "person__slug", "person__name"]
+class PageLine(NamedTuple):
+    """What the episode page shows of a transcript line and of the person who says it (Episode.page_lines)."""
+
+    position: int
+    speaker: str
+    sec: int | None
+    text: str
+    person_id: int | None
+    person_slug: str | None
+    person_name: str | None
+
+
+def line_anchor(section_position, line_position):
+    """The id of a line on its episode's page: s3-l12."""
+    return f"s{section_position}-l{line_position}"
 
 
 def episode_code(season, number):
@@ -186,13 +205,7 @@ class EpisodeQuerySet(models.QuerySet):
             "topics",
             "clips",
             models.Prefetch("sections", queryset=Section.objects.order_by("position")),
-            # Only what the page shows of each line and its speaker: a Guest row holds long text and JSON
-            # that would be read and decoded once per line (most of the time of the longest episode).
-            models.Prefetch(
-                "sections__lines",
-                queryset=Line.objects.select_related("person").only(*PAGE_LINE_FIELDS).order_by("position"),
-            ),
-        )
+        )  # and the lines, as plain tuples: Episode.page_lines()
 
     def before(self, episode):
         """Episodes that come before ``episode`` (by season and number), nearest first."""
@@ -287,6 +300,20 @@ class Episode(models.Model):
     @property
     def code(self):
         return episode_code(self.season, self.number)
+
+    def page_lines(self):
+        """{section id: [PageLine, ...]} in order, in one query, read once per instance.
+
+        Plain tuples, not Line and Guest instances: building hundreds of model instances was most of
+        the longest episode page's time.
+        """
+        if not hasattr(self, "_page_lines"):
+            self._page_lines = lines = {}
+            fields = ["section_id", "position", "speaker", "sec", "text", "person_id", "person__slug", "person__name"]
+            rows = Line.objects.filter(section__episode=self).order_by("section_id", "position").values_list(*fields)
+            for section_id, *values in rows:
+                lines.setdefault(section_id, []).append(PageLine(*values))
+        return self._page_lines
 
     def mark_edited(self):
         """Record a change made by an editor (to the episode or its transcript), which a re-import must not undo."""
@@ -437,4 +464,4 @@ class Line(models.Model):
 
     @property
     def anchor(self):
-        return f"{self.section.anchor}-l{self.position}"
+        return line_anchor(self.section.position, self.position)

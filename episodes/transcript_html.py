@@ -9,6 +9,7 @@ from html import escape
 
 from django.utils.safestring import mark_safe
 
+from .models import Guest, line_anchor
 from .timecodes import format_timestamp, iso_duration
 
 LINE = (
@@ -40,29 +41,29 @@ def _timestamp(episode, sec):
 
 
 def lines_html(episode, section, person_urls=None):
-    """The section's lines (from ``section.lines.all()``, prefetched by Episode.objects.with_page_data()).
+    """The section's lines (from ``episode.page_lines()``, one query for the whole episode).
 
     A line spoken by the same speaker as the one before it in the section is marked ``line--same-speaker``.
-    ``person_urls`` (person pk -> escaped URL) is filled and reused, so that a page's sections reverse each
+    ``person_urls`` (person slug -> escaped URL) is filled and reused, so that a page's sections reverse each
     person's URL once, not once per line.
     """
     person_urls = {} if person_urls is None else person_urls
     parts = []
     previous_speaker = None
-    for index, line in enumerate(section.lines.all()):
+    for index, line in enumerate(episode.page_lines().get(section.pk, ())):
         same_speaker = index > 0 and line.speaker == previous_speaker
         previous_speaker = line.speaker
         if line.person_id is not None:
-            person = line.person
-            if person.pk not in person_urls:
-                person_urls[person.pk] = escape(person.get_absolute_url())
-            speaker = f'<a href="{person_urls[person.pk]}">{escape(line.speaker or person.name)}</a>'
+            if line.person_slug not in person_urls:
+                person_urls[line.person_slug] = escape(Guest.url_for(line.person_slug))
+            speaker = f'<a href="{person_urls[line.person_slug]}">{escape(line.speaker or line.person_name)}</a>'
         else:
             speaker = escape(line.speaker)
+        anchor = escape(line_anchor(section.position, line.position))
         parts.append(
             LINE.format(
                 classes="line line--same-speaker" if same_speaker else "line",
-                anchor=escape(line.anchor),
+                anchor=anchor,
                 data_sec="" if line.sec is None else f' data-sec="{int(line.sec)}"',
                 timestamp=_timestamp(episode, line.sec),
                 speaker=speaker,

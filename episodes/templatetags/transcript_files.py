@@ -16,10 +16,10 @@ TRANSCRIPT_DOWNLOADS = [
 
 @register.inclusion_tag("episodes/_downloads.html")
 def transcript_downloads(episode):
-    """Links to the episode's files; its sections and their lines must be prefetched (no query here)."""
+    """Links to the episode's files; its sections prefetched and its lines read (Episode.page_lines), no query here."""
     sections = episode.sections.all()
     files = []
-    if any(section.lines.all() for section in sections):
+    if any(episode.page_lines().values()):
         for fmt, label, purpose in TRANSCRIPT_DOWNLOADS:
             url = reverse("episodes:transcript", kwargs={"slug": episode.slug, "fmt": fmt})
             files.append({"label": label, "purpose": purpose, "url": url, "filename": f"{episode.slug}.{fmt}"})
