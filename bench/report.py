@@ -129,13 +129,13 @@ def measure_import(report, archive, rounds):
 # --- 2. and 3. server time in this process ------------------------------------------------------------
 
 
-def timed(client, url, runs, before=None, params=None):
+def timed(client, url, runs, before=None, params=lambda n: {}):
     times = []
-    for _ in range(runs):
+    for n in range(runs):
         if before:
             before()
         start = time.perf_counter()
-        response = client.get(url, params or {}, secure=True)
+        response = client.get(url, params(n), secure=True)
         times.append(time.perf_counter() - start)
         if response.status_code != 200:
             sys.exit(f"GET {url} answered {response.status_code}")
@@ -169,7 +169,9 @@ def measure_pages(report, runs):
     for label, query in QUERIES.items():
         for _ in range(2):
             client.get(search, {"q": query}, secure=True)
-        median, p95, _ = timed(client, search, runs, before=pages.clear, params={"q": query})
+        # Each request a search never asked before (a parameter the page ignores, `_`, makes its URL new):
+        # the page cache misses, while the filters' lists of people and topics stay cached, as on the site.
+        median, p95, _ = timed(client, search, runs, params=lambda n, query=query: {"q": query, "_": n})
         report.add(f"/search/ {label} {query}", f"median {milliseconds(median)}, p95 {milliseconds(p95)}",
                    "median < 50 ms", median < 0.050)  # fmt: skip
     return url

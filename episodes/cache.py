@@ -16,12 +16,17 @@ Code that writes content with ``QuerySet.update()``/``bulk_create()`` outside th
 ``content_changed()`` itself.
 """
 
+import functools
+import hashlib
 import logging
 import secrets
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
+import django
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -49,6 +54,64 @@ def content_version():
         logger.warning("The content version cannot be read from the cache", exc_info=True)
         return None
     return version
+
+
+# Settings that shape a page's bytes or the headers stored with it (episodes' own and the security ones).
+RELEASE_SETTINGS = (
+    "PODCAST_SITE_NAME",
+    "STATIC_URL",
+    "MEDIA_URL",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    "X_FRAME_OPTIONS",
+    "CONTENT_SECURITY_POLICY",
+)
+
+
+@functools.cache
+def code_release():
+    """A digest of the code, templates, static files and the settings that shape pages: a deployment
+    never serves pages (or ETags) rendered by the code or settings it replaced, even from a cache
+    shared across deployments."""
+    base = Path(settings.BASE_DIR)
+    configured = repr([getattr(settings, name, None) for name in RELEASE_SETTINGS])
+    digest = hashlib.sha256("|".join([django.get_version(), configured]).encode())
+    sources = [("templates", "*"), ("static", "*"), ("episodes", "*.py"), ("podcast_site", "*.py")]
+    for folder, pattern in sources:
+        for path in sorted((base / folder).rglob(pattern)):
+            if path.is_file() and "tests" not in path.relative_to(base).parts:
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_until_content_changes(key, compute):
+    """``compute()``, kept in the default cache under ``key`` until the content or the code changes.
+
+    For what is derived from the whole archive on many pages (the search filters' lists of people and
+    topics). Computed every time when the page cache is off (PODCAST_PAGE_CACHE_SECONDS=0) or down.
+    """
+    timeout, version = settings.PODCAST_PAGE_CACHE_SECONDS, content_version()
+    if not timeout or version is None:
+        return compute()
+    key = f"{key}:{code_release()}:{version}"
+    store = caches["default"]
+    try:
+        value = store.get(key)
+    except Exception:
+        logger.warning("The cache cannot be read", exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            store.set(key, value, timeout)
+        except Exception:
+            logger.warning("The cache cannot be written", exc_info=True)
+    return value
 
 
 def _new_version():

@@ -29,9 +29,7 @@ marked ``private``. Every response says ``Vary: Cookie``.
 import functools
 import hashlib
 import logging
-from pathlib import Path
 
-import django
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse
@@ -39,44 +37,11 @@ from django.http.cookie import parse_cookie
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
-from .cache import content_version
+from .cache import code_release, content_version
 
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = ("GET", "HEAD")
-
-
-# Settings that shape a page's bytes or the headers stored with it (episodes' own and the security ones).
-RELEASE_SETTINGS = (
-    "PODCAST_SITE_NAME",
-    "STATIC_URL",
-    "MEDIA_URL",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-    "SECURE_HSTS_PRELOAD",
-    "SECURE_CONTENT_TYPE_NOSNIFF",
-    "SECURE_REFERRER_POLICY",
-    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
-    "X_FRAME_OPTIONS",
-    "CONTENT_SECURITY_POLICY",
-)
-
-
-@functools.cache
-def code_release():
-    """A digest of the code, templates, static files and the settings that shape pages: a deployment
-    never serves pages (or ETags) rendered by the code or settings it replaced, even from a cache
-    shared across deployments."""
-    base = Path(settings.BASE_DIR)
-    configured = repr([getattr(settings, name, None) for name in RELEASE_SETTINGS])
-    digest = hashlib.sha256("|".join([django.get_version(), configured]).encode())
-    sources = [("templates", "*"), ("static", "*"), ("episodes", "*.py"), ("podcast_site", "*.py")]
-    for folder, pattern in sources:
-        for path in sorted((base / folder).rglob(pattern)):
-            if path.is_file() and "tests" not in path.relative_to(base).parts:
-                digest.update(str(path.relative_to(base)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 # What in a request can change the page it gets, besides the content: the scheme (and the proxy's

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
+from ..cache import cached_until_content_changes
 from ..filters import EpisodeFilter
 from ..models import Episode, Guest, Line
 from .engine import SearchFilters
@@ -24,24 +25,28 @@ def _speakers():
 
 
 class QuickSelect(forms.Select):
-    """A <select> whose options are built in Python rather than through one template each.
+    """A <select> whose options are built in Python and kept until the content changes.
 
-    The guest and speaker lists hold hundreds of people: through the widget
-    templates they took half of the search page's time.
+    The guest and speaker lists hold hundreds of people: through the widget templates they took
+    half of the search page's time, and building them from the database every time a third of it.
+    ``options_key`` names the list in the cache (episodes/cache.py): one per filter.
     """
 
+    def __init__(self, attrs=None, choices=(), *, options_key):
+        super().__init__(attrs, choices)
+        self.options_key = options_key
+
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
+        selected = set(self.format_value(value))
+        options = cached_until_content_changes(
+            self.options_key, lambda: [(str(option), str(label)) for option, label in self.choices]
+        )
+        html = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for _, group, _ in widget["optgroups"]
-                for option in group
-            ),
+            ((option, " selected" if option in selected else "", label) for option, label in options),
         )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), html)
 
 
 class SearchFilterSet(EpisodeFilter):
@@ -58,8 +63,8 @@ class SearchFilterSet(EpisodeFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for filter_ in self.filters.values():
-            filter_.extra["widget"] = QuickSelect
+        for name, filter_ in self.filters.items():
+            filter_.extra["widget"] = QuickSelect(options_key=f"search-filter-options:{name}")
         guests = self.filters["guest"]
         guests.queryset = guests.queryset.only("slug", "name")  # all a choice shows
 

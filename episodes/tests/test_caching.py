@@ -33,7 +33,7 @@ from episodes import http_cache
 from episodes.cache import content_changed, content_version, signals_muted
 from episodes.http_cache import public_page
 from episodes.importer import UNCHANGED, UPDATED
-from episodes.models import Episode, Line, Section, Topic
+from episodes.models import Episode, Guest, Line, Section, Topic
 from podcast_site.cache_config import caches_from_environment
 
 from .conftest import FIXTURE_EPISODES, run_import
@@ -532,6 +532,19 @@ def test_a_conditional_request_for_a_cached_page_gets_304(client, fixture_archiv
     first = client.get(path)
     assert client.get(path).status_code == 200  # a hit
     assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_the_search_filters_lists_are_kept_until_the_content_changes(client, fixture_archive, page_cache):
+    _first, queries_first = count_queries(client, url("search", query="q=data"))
+    _other, queries_other = count_queries(client, url("search", query="q=model"))  # another page, same lists
+    assert queries_other <= queries_first - 3  # guests, topics and speakers not read again
+
+    guest = Guest.objects.get(slug="jessiashdown")
+    guest.name = "Jessi Renamed"
+    guest.save()
+    page = page_text(client, url("search", query="q=pipeline&guest=jessiashdown"))
+
+    assert '<option value="jessiashdown" selected>Jessi Renamed</option>' in page
 
 
 # --- the WSGI application answers hits before Django's handler ---------------------------------
