@@ -21,6 +21,7 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 # A cache server that stops answering must not hang every page: the app then renders uncached.
 REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 LOCMEM_MAX_ENTRIES = 1000
+FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
 
 
 def redacted(url):
@@ -43,8 +44,9 @@ def caches_from_environment(environ, base_dir):
     url = environ.get(variable, "").strip()
     prefix = environ.get("CACHE_KEY_PREFIX", "podcast").strip()
     versions_dir = environ.get("PODCAST_CACHE_DIR") or default_versions_dir(base_dir)
+    # Read on every request: a file cache that stats the file instead of reading it (podcast_site/file_cache.py).
     shared_files = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "podcast_site.file_cache.StatCheckedFileCache",
         "LOCATION": str(versions_dir),
         "KEY_PREFIX": prefix,
     }
@@ -72,8 +74,8 @@ def caches_from_environment(environ, base_dir):
         path = urlsplit(url).path
         if not path:
             raise ImproperlyConfigured(f"{variable}={redacted(url)}: a file cache needs a folder (file:///var/cache/x)")
-        files = dict(shared_files, LOCATION=path)
-        return {"default": files, "versions": dict(files)}
+        versions = dict(shared_files, LOCATION=path)
+        return {"default": dict(versions, BACKEND=FILE_CACHE), "versions": versions}
     if scheme == "dummy":
         dummy = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
         return {"default": dummy, "versions": dict(dummy)}

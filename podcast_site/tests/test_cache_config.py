@@ -15,7 +15,7 @@ def test_local_memory_by_default_with_a_shared_version_store():
     caches = caches_from_environment({}, BASE)
 
     assert caches["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
-    assert caches["versions"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert caches["versions"]["BACKEND"] == "podcast_site.file_cache.StatCheckedFileCache"
     assert caches["versions"]["LOCATION"] != caches_from_environment({}, Path("/srv/other"))["versions"]["LOCATION"]
 
 
@@ -42,7 +42,8 @@ def test_cache_url_wins_over_redis_url():
 
 def test_a_file_cache_is_shared_for_both(tmp_path):
     caches = caches_from_environment({"CACHE_URL": f"file://{tmp_path}"}, BASE)
-    assert caches["default"]["BACKEND"] == caches["versions"]["BACKEND"]
+    assert caches["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert caches["versions"]["BACKEND"] == "podcast_site.file_cache.StatCheckedFileCache"  # the same files
     assert caches["default"]["LOCATION"] == caches["versions"]["LOCATION"] == str(tmp_path)
 
 
