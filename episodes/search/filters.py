@@ -4,7 +4,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Subquery
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ..cache import cached_until_content_changes
 from ..filters import EpisodeFilter
@@ -38,15 +39,19 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         selected = set(self.format_value(value))
-        options = cached_until_content_changes(
-            self.options_key, lambda: [(str(option), str(label)) for option, label in self.choices]
+        options = cached_until_content_changes(self.options_key, self._options)
+        html = "".join(
+            option.replace(">", " selected>", 1) if option_value in selected else option
+            for option_value, option in options
         )
-        html = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((option, " selected" if option in selected else "", label) for option, label in options),
-        )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), html)
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attrs, mark_safe(html))  # noqa: S308 - options escaped by _options
+
+    def _options(self):
+        """[(value, '<option value="...">label</option>'), ...], every value and label escaped."""
+        return [
+            (str(value), format_html('<option value="{}">{}</option>', value, label)) for value, label in self.choices
+        ]
 
 
 class SearchFilterSet(EpisodeFilter):
