@@ -99,19 +99,28 @@ def cached_until_content_changes(key, compute):
     if not timeout or version is None:
         return compute()
     key = f"{key}:{code_release()}:{version}"
-    store = caches["default"]
-    try:
-        value = store.get(key)
-    except Exception:
-        logger.warning("The cache cannot be read", exc_info=True)
-        return compute()
+    value = cache_get(key)
     if value is None:
         value = compute()
-        try:
-            store.set(key, value, timeout)
-        except Exception:
-            logger.warning("The cache cannot be written", exc_info=True)
+        cache_set(key, value, timeout)
     return value
+
+
+def cache_get(key):
+    """The default cache's value for ``key``; None when it has none or cannot be read (logged, never raised)."""
+    try:
+        return caches["default"].get(key)
+    except Exception:
+        logger.warning("The cache cannot be read", exc_info=True)
+        return None
+
+
+def cache_set(key, value, timeout):
+    """Store ``value`` in the default cache; a failure is logged, never raised (the page still renders)."""
+    try:
+        caches["default"].set(key, value, timeout)
+    except Exception:
+        logger.warning("The cache cannot be written", exc_info=True)
 
 
 def _new_version():

@@ -31,13 +31,12 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
-from .cache import code_release, content_version
+from .cache import cache_get, cache_set, code_release, content_version
 
 logger = logging.getLogger(__name__)
 
@@ -85,21 +84,6 @@ def _page_digest(meta):
         version = content_version()
         meta[DIGEST_ENVIRON] = None if version is None else page_digest(meta, version)
     return meta[DIGEST_ENVIRON]
-
-
-def _cache_get(key):
-    try:
-        return caches["default"].get(key)
-    except Exception:
-        logger.warning("The page cache cannot be read", exc_info=True)
-        return None
-
-
-def _cache_set(key, value, timeout):
-    try:
-        caches["default"].set(key, value, timeout)
-    except Exception:
-        logger.warning("The page cache cannot be written", exc_info=True)
 
 
 def _cacheable(response):
@@ -172,14 +156,14 @@ def cached_page(meta):
     ):
         return None
     digest = _page_digest(meta)
-    return _cache_get(f"page:{digest}") if digest else None
+    return cache_get(f"page:{digest}") if digest else None
 
 
 def store_page(response):
     """Store a response marked by ``public_page``, as it leaves the middleware stack."""
     key, timeout = getattr(response, "page_cache_key", None), settings.PODCAST_PAGE_CACHE_SECONDS
     if key and timeout and _cacheable(response):  # checked again: a middleware may have set a cookie since
-        _cache_set(key, (response.content, list(response.headers.items())), timeout)
+        cache_set(key, (response.content, list(response.headers.items())), timeout)
 
 
 class PageCacheMiddleware:

@@ -520,7 +520,7 @@ def test_changed_security_settings_are_not_answered_with_pages_stored_before(
 
 def test_static_files_are_not_looked_up_in_the_page_cache(client, page_cache, monkeypatch):
     looked_up = []
-    monkeypatch.setattr(http_cache, "_cache_get", lambda key: looked_up.append(key))
+    monkeypatch.setattr(http_cache, "cache_get", lambda key: looked_up.append(key))
     client.get(f"{settings.STATIC_URL}episodes/css/player.css")
     assert looked_up == []
     client.get(url("home"))
