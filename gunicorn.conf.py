@@ -5,14 +5,18 @@
 
 GUNICORN_BIND      address(es) to listen on, comma-separated (default 127.0.0.1:8000; unix:/path works)
 GUNICORN_WORKERS   worker processes (default: the number of cores, at least 2)
-GUNICORN_THREADS   threads per worker (default 4)
+GUNICORN_THREADS   threads per worker that run Django (default 4)
 GUNICORN_TIMEOUT   seconds before a silent worker is killed and replaced (default 30)
 GUNICORN_ACCESS_LOG  file for the access log, "-" for standard output (the default), "" for none
 
-Worker model: gthread, one process per core, a few threads each. The pages are CPU work in Python
-(template rendering), so more processes than cores only add memory and context switches; the threads
-overlap what is not CPU (database reads, slow clients, keep-alive connections), which plain sync
-workers cannot do without a buffering proxy in front of every deployment.
+Worker model: gunicorn's asyncio (ASGI) worker on uvloop, one process per core, serving
+podcast_site.asgi. Each process answers cached public pages in its event loop (no thread, no Django)
+and runs Django, unchanged, in a few threads (a2wsgi) for everything else. The connections, slow
+clients and keep-alive included, wait in the event loop, never in a thread. The pages are CPU work
+in Python (template rendering), so more processes than cores only add memory and context switches;
+the threads overlap what is not CPU (database reads). The gthread worker, which hands every
+request from its poller to a thread and back, served a cached page at half the rate on 2 cores
+(bench/report.py).
 
 preload_app imports Django once, before forking: a broken configuration (a missing secret key) stops
 the server at once with one message instead of crash-looping every worker, and the workers share
@@ -57,12 +61,15 @@ if __name__ == "__main__":
     sys.exit(0)  # run as a script: the environment check above is all it does
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcast_site.settings")
-wsgi_app = "podcast_site.wsgi:application"
+wsgi_app = "podcast_site.asgi:application"  # gunicorn's name for the application, ASGI or WSGI
 
 bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",") if address.strip()]
-worker_class = "gthread"
+worker_class = "asgi"
+asgi_loop = "uvloop"
 workers = _int_from_env("GUNICORN_WORKERS", max(2, multiprocessing.cpu_count()))
-threads = _int_from_env("GUNICORN_THREADS", 4)
+# Django's threads are the application's (a2wsgi's pool), not gunicorn's `threads`, which the ASGI worker ignores.
+render_threads = _int_from_env("GUNICORN_THREADS", 4)
+os.environ["PODCAST_RENDER_THREADS"] = str(render_threads)
 preload_app = True
 
 timeout = _int_from_env("GUNICORN_TIMEOUT", 30)
@@ -70,10 +77,10 @@ graceful_timeout = 30  # a restart lets requests in flight finish
 keepalive = 5  # seconds an idle keep-alive connection stays open (a proxy's pool reuses it)
 
 # Replacing each worker now and then bounds any slow memory growth; the jitter keeps them from all
-# restarting at once. Not too often: a new worker starts with an empty local-memory page cache, and
-# at a few thousand cached requests a second, 5,000 would mean a restart every other second.
-max_requests = 100_000
-max_requests_jitter = 10_000
+# restarting at once. Rarely: a restart closes the worker's kept-alive connections and starts it with
+# an empty memory of pages, and a worker answers up to ten thousand cached pages a second.
+max_requests = 1_000_000
+max_requests_jitter = 100_000
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"

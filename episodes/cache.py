@@ -28,17 +28,39 @@ import django
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "content-version"
 _muted = threading.local()
+_stores = threading.local()
+_caches_setting = [0]  # bumped when settings.CACHES changes (tests): every thread makes its store again
+
+
+def _store(alias):
+    """This thread's cache ``alias``. Not ``caches[alias]``: in an event loop (the ASGI front,
+    episodes/http_cache.py) Django makes new cache objects for every request, which would forget what
+    the version store had read (StatCheckedFileCache) and open a new connection to Redis each time."""
+    stores = getattr(_stores, "by_alias", None)
+    if stores is None or stores[0] != _caches_setting[0]:
+        stores = _stores.by_alias = (_caches_setting[0], {})
+    if alias not in stores[1]:
+        stores[1][alias] = caches.create_connection(alias)
+    return stores[1][alias]
 
 
 def _versions():
-    return caches["versions"]
+    return _store("versions")
+
+
+@receiver(setting_changed)
+def _forget_stores(setting, **kwargs):
+    if setting == "CACHES":
+        _caches_setting[0] += 1
 
 
 def content_version():
@@ -109,7 +131,7 @@ def cached_until_content_changes(key, compute):
 def cache_get(key):
     """The default cache's value for ``key``; None when it has none or cannot be read (logged, never raised)."""
     try:
-        return caches["default"].get(key)
+        return _store("default").get(key)
     except Exception:
         logger.warning("The cache cannot be read", exc_info=True)
         return None
@@ -118,7 +140,7 @@ def cache_get(key):
 def cache_set(key, value, timeout):
     """Store ``value`` in the default cache; a failure is logged, never raised (the page still renders)."""
     try:
-        caches["default"].set(key, value, timeout)
+        _store("default").set(key, value, timeout)
     except Exception:
         logger.warning("The cache cannot be written", exc_info=True)
 

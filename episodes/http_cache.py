@@ -18,8 +18,10 @@ Two parts, one rule for what is public and one key per page:
   scheme is part of the key too, so a plain-HTTP request never gets a page stored for HTTPS (it
   misses, and SecurityMiddleware redirects it), and so is the host: a page is only ever stored for a
   Host header Django accepted.
-- ``CachedPagesFirst`` wraps the WSGI application (podcast_site/wsgi.py) and answers hits the same
-  way before Django's request handling starts.
+- ``CachedPagesFirst`` wraps the WSGI application (podcast_site/wsgi.py), and ``CachedPagesFirstASGI``
+  the ASGI one that gunicorn serves (podcast_site/asgi.py): they answer hits the same way before
+  Django's request handling starts, and keep the pages they answered last in the process's memory
+  (``RecentPages``).
 
 Requests that carry a session cookie (editors, staff previewing drafts) are never answered from the
 cache nor with 304: their pages may differ from the public ones, so they are rendered every time and
@@ -29,7 +31,11 @@ marked ``private``. Every response says ``Vary: Cookie``.
 import functools
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 
+from a2wsgi.wsgi import WSGIMiddleware, build_environ
 from django.conf import settings
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
@@ -141,12 +147,12 @@ def _file_prefixes():
     return tuple(prefix for prefix in (settings.STATIC_URL, settings.MEDIA_URL) if prefix.startswith("/"))
 
 
-def cached_page(meta):
-    """The stored ``(content, headers)`` of the page a request asks for (its WSGI environ), or None.
+def cacheable_request_digest(meta):
+    """The page digest of a request (its WSGI environ) that the page cache may answer, else None.
 
-    None too for what is never answered from the cache: a request with a session, not a GET or
-    HEAD, a conditional request (the view's decorator answers it 304 without rendering), static
-    files and media, or any request while the page cache is off or down.
+    None for what is never answered from the cache: a request with a session, not a GET or HEAD, a
+    conditional request (the view's decorator answers it 304 without rendering), static files and
+    media, or any request while the page cache is off or down.
     """
     if (
         not settings.PODCAST_PAGE_CACHE_SECONDS
@@ -155,7 +161,12 @@ def cached_page(meta):
         or (meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")).startswith(_file_prefixes())
     ):
         return None
-    digest = _page_digest(meta)
+    return _page_digest(meta)
+
+
+def cached_page(meta):
+    """The stored ``(content, headers, expires)`` of the page a request asks for, or None (see above)."""
+    digest = cacheable_request_digest(meta)
     return cache_get(f"page:{digest}") if digest else None
 
 
@@ -163,7 +174,8 @@ def store_page(response):
     """Store a response marked by ``public_page``, as it leaves the middleware stack."""
     key, timeout = getattr(response, "page_cache_key", None), settings.PODCAST_PAGE_CACHE_SECONDS
     if key and timeout and _cacheable(response):  # checked again: a middleware may have set a cookie since
-        cache_set(key, (response.content, list(response.headers.items())), timeout)
+        # The expiry travels with the page: a copy kept in a process's memory expires when it does.
+        cache_set(key, (response.content, list(response.headers.items()), time.time() + timeout), timeout)
 
 
 class PageCacheMiddleware:
@@ -175,11 +187,70 @@ class PageCacheMiddleware:
     def __call__(self, request):
         cached = cached_page(request.META)
         if cached is not None:
-            content, headers = cached
+            content, headers, _expires = cached
             return HttpResponse(content, headers=headers)
         response = self.get_response(request)
         store_page(response)
         return response
+
+
+class RecentPages:
+    """The pages a process answered last, by digest, kept as the objects the shared cache gave.
+
+    A hit on one needs no read of the shared cache: no round trip to Redis, no copy of the page out of
+    a local-memory cache (which unpickles a 180 kB page on every read). The digest names the content
+    version, so an edit is never hidden by a kept page: its requests have a new digest. A page is
+    kept until it expires in the shared cache, and at most ``max_bytes`` of pages are kept, the least
+    recently served dropped first. ``prepare`` turns a stored page into the form its server sends
+    (once, when it is kept).
+    """
+
+    def __init__(self, max_bytes, prepare=lambda page: page):
+        self.max_bytes, self.size, self.prepare = max_bytes, 0, prepare
+        self._pages = OrderedDict()  # digest -> (content, headers, expires)
+        self._lock = threading.Lock()  # a process's threads share it
+
+    def page_for(self, environ):
+        """The prepared page for a request (its WSGI environ), from memory or the shared cache; else None."""
+        digest = cacheable_request_digest(environ)
+        if not digest:
+            return None
+        page = self.get(digest)
+        if page is None:
+            stored = cache_get(f"page:{digest}")
+            if stored is None:
+                return None
+            page = self.prepare(stored)
+            self.add(digest, page)
+        return page
+
+    def get(self, digest):
+        with self._lock:
+            page = self._pages.get(digest)
+            if page is None:
+                return None
+            if page[2] <= time.time():
+                self._drop(digest)
+                return None
+            self._pages.move_to_end(digest)
+            return page
+
+    def add(self, digest, page):
+        if len(page[0]) > self.max_bytes:
+            return
+        with self._lock:
+            if digest in self._pages:
+                self._drop(digest)
+            self._pages[digest] = page
+            self.size += len(page[0])
+            while self.size > self.max_bytes:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, digest):
+        self.size -= len(self._pages.pop(digest)[0])
+
+
+RECENT_PAGES_BYTES = 16 * 1024 * 1024  # per process: the longest episode page is about 180 kB
 
 
 class CachedPagesFirst:
@@ -187,18 +258,49 @@ class CachedPagesFirst:
 
     The same lookup as PageCacheMiddleware, on the WSGI environ, before Django's handler (a request
     object, request signals, the middleware chain, a response object) runs: a hit is then mostly the
-    two cache reads. On a miss, Django reuses the digest computed here (kept in the environ). podcast_site/wsgi.py
-    puts it in front of Django, so gunicorn and runserver get it; the test client, which calls
-    Django's handler directly, gets the middleware's answer, which is the same.
+    content version's read and the digest. The pages it answered last are kept in this process
+    (``RecentPages``). On a miss, Django reuses the digest computed here (kept in the environ).
+    podcast_site/wsgi.py puts it in front of Django for runserver and any WSGI server; the test
+    client, which calls Django's handler directly, gets the middleware's answer, which is the same.
     """
 
-    def __init__(self, app):
+    def __init__(self, app, recent_bytes=RECENT_PAGES_BYTES):
         self.app = app
+        self.recent = RecentPages(recent_bytes)
 
     def __call__(self, environ, start_response):
-        cached = cached_page(environ)
-        if cached is None:
+        page = self.recent.page_for(environ)
+        if page is None:
             return self.app(environ, start_response)
-        content, headers = cached
+        content, headers, _expires = page
         start_response("200 OK", headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [content]
+
+
+def _asgi_form(page):
+    content, headers, expires = page
+    return content, [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers], expires
+
+
+class CachedPagesFirstASGI:
+    """The ASGI twin of CachedPagesFirst, which gunicorn serves (podcast_site/asgi.py).
+
+    A hit is answered in the event loop, with no thread and no Django. Everything else goes to the
+    Django WSGI application ``app``, run by a2wsgi in a pool of ``threads`` threads per process, so
+    Django, its middleware and its database connections work exactly as under a WSGI server. The
+    WSGI environ that the key is read from is a2wsgi's own, the one Django gets on a miss: a page is
+    looked up under the key it was stored with. The content version's read (a file ``stat()``, or a
+    Redis GET) runs in the loop; it is a few microseconds, or one round trip.
+    """
+
+    def __init__(self, app, threads, recent_bytes=RECENT_PAGES_BYTES):
+        self.misses = WSGIMiddleware(app, workers=threads)
+        self.recent = RecentPages(recent_bytes, prepare=_asgi_form)
+
+    async def __call__(self, scope, receive, send):
+        page = self.recent.page_for(build_environ(scope, None)) if scope["type"] == "http" else None
+        if page is None:
+            return await self.misses(scope, receive, send)
+        content, headers, _expires = page
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content})

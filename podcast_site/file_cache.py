@@ -21,9 +21,12 @@ class StatCheckedFileCache(FileBasedCache):
     def __init__(self, dir, params):
         super().__init__(dir, params)
         self._read = {}  # file name -> (stat signature, value, read at)
+        self._files = {}  # (key, version) -> file name: validating and hashing the key costs more than the stat
 
     def get(self, key, default=None, version=None):
-        fname = self._key_to_file(key, version)
+        fname = self._files.get((key, version))
+        if fname is None:
+            fname = self._files.setdefault((key, version), self._key_to_file(key, version))
         try:
             stat = os.stat(fname)
         except FileNotFoundError:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.conf import settings
+from django.core.cache import caches
 
 from episodes.importer import Importer
 from episodes.models import Appearance, Clip, Episode, Guest, Line, Section, SpeakerAlias, Topic
@@ -57,3 +58,17 @@ def front_matter_data(path):
     lines = Path(path).read_text("utf-8").split("\n")
     first, second = [index for index, line in enumerate(lines) if line == "---"][:2]
     return yaml.safe_load("\n".join(lines[first + 1 : second]))
+
+
+def clear_caches():
+    for alias in ("default", "versions"):
+        caches[alias].clear()
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The page cache on, empty."""
+    settings.PODCAST_PAGE_CACHE_SECONDS = 3600
+    clear_caches()
+    yield
+    clear_caches()

@@ -12,16 +12,12 @@ import subprocess
 import sys
 import uuid
 from html import unescape
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import caches
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.test import RequestFactory
@@ -63,20 +59,6 @@ def url(name, *args, query=""):
 def page_text(client, path):
     """The page's text, unescaped (titles hold "&", lines hold apostrophes)."""
     return unescape(client.get(path).content.decode())
-
-
-def clear_caches():
-    for alias in ("default", "versions"):
-        caches[alias].clear()
-
-
-@pytest.fixture
-def page_cache(settings):
-    """The page cache on, empty."""
-    settings.PODCAST_PAGE_CACHE_SECONDS = 3600
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def count_queries(client, path, **headers):
@@ -545,89 +527,6 @@ def test_the_search_filters_lists_are_kept_until_the_content_changes(client, fix
     page = page_text(client, url("search", query="q=pipeline&guest=jessiashdown"))
 
     assert '<option value="jessiashdown" selected>Jessi Renamed</option>' in page
-
-
-# --- the WSGI application answers hits before Django's handler ---------------------------------
-
-
-class DjangoCalls:
-    """Django's WSGI handler, counting the requests that reach it (as the test client, without the
-    request signals that would close the test's database connection)."""
-
-    def __init__(self):
-        self.handler, self.paths = WSGIHandler(), []
-
-    def __call__(self, environ, start_response):
-        self.paths.append(environ["PATH_INFO"])
-        return self.handler(environ, start_response)
-
-
-@pytest.fixture
-def wsgi_app(page_cache):
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        django = DjangoCalls()
-        yield http_cache.CachedPagesFirst(django), django
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-def wsgi_request(app, path, method="GET", **environ):
-    """(status, headers, body) of ``app`` for a request to ``path``."""
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_HOST": "testserver", **environ}
-    setup_testing_defaults(environ)
-    started = []
-    result = app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
-    try:
-        body = b"".join(result)
-    finally:
-        getattr(result, "close", lambda: None)()
-    status, headers = started[0]
-    return status, dict(headers), body
-
-
-def test_the_wsgi_application_answers_a_cached_page_without_django(fixture_archive, wsgi_app):
-    app, django = wsgi_app
-    path = url("episode_detail", MATH)
-
-    first = wsgi_request(app, path)
-    again = wsgi_request(app, path)
-    head = wsgi_request(app, path, method="HEAD")
-
-    assert django.paths == [path]  # rendered once, then answered from the cache
-    assert first[0] == again[0] == "200 OK"
-    assert again[2] == first[2]
-    assert Episode.objects.get(slug=MATH).title in unescape(again[2].decode())
-    assert again[1] == first[1]  # the same headers: CSP, frame denial, Vary, ETag, length
-    assert {"Content-Security-Policy", "X-Frame-Options", "ETag", "Content-Length"} <= set(again[1])
-    assert head[0] == "200 OK" and head[2] == b"" and head[1]["ETag"] == first[1]["ETag"]
-
-
-def test_the_wsgi_application_passes_on_what_the_cache_must_not_answer(fixture_archive, wsgi_app):
-    app, django = wsgi_app
-    path = url("episode_detail", MATH)
-    _status, headers, _body = wsgi_request(app, path)
-    session = f"{settings.SESSION_COOKIE_NAME}=not-a-session"
-
-    assert wsgi_request(app, path, HTTP_COOKIE=session)[0] == "200 OK"
-    assert wsgi_request(app, path, HTTP_IF_NONE_MATCH=headers["ETag"])[0] == "304 Not Modified"
-    assert wsgi_request(app, path, method="POST")[0] == "403 Forbidden"  # Django's CSRF check
-    assert wsgi_request(app, path, HTTP_HOST="evil.example")[0] == "400 Bad Request"
-    content_changed()
-    assert wsgi_request(app, path)[0] == "200 OK"
-
-    assert django.paths == [path] * 6
-
-
-def test_the_wsgi_application_passes_everything_on_with_the_page_cache_off(fixture_archive, wsgi_app, settings):
-    app, django = wsgi_app
-    settings.PODCAST_PAGE_CACHE_SECONDS = 0
-    path = url("episode_detail", MATH)
-    wsgi_request(app, path)
-    wsgi_request(app, path)
-    assert django.paths == [path, path]
 
 
 # --- a cache that does not answer ----------------------------------------------------------

@@ -32,6 +32,14 @@ def resolved(**env):
     return dict(line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
 
 
+def render_threads(**env):
+    """The threads per worker that run Django, as the file hands them to podcast_site/asgi.py."""
+    read = "import os, runpy; runpy.run_path('gunicorn.conf.py'); print(os.environ['PODCAST_RENDER_THREADS'])"
+    result = run([sys.executable, "-c", read], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def strip(config):
     return {name.strip(): value.strip() for name, value in config.items()}
 
@@ -67,10 +75,10 @@ def test_with_both_set_or_in_debug_the_check_passes():
 def test_gunicorn_reads_the_defaults():
     config = strip(resolved(**PRODUCTION))
 
-    assert config["wsgi_app"] == "podcast_site.wsgi:application"
-    assert config["worker_class"] == "gthread"
+    assert config["wsgi_app"] == "podcast_site.asgi:application"
+    assert (config["worker_class"], config["asgi_loop"]) == ("asgi", "uvloop")
     assert int(config["workers"]) == max(2, os.cpu_count())
-    assert config["threads"] == "4"
+    assert render_threads(**PRODUCTION) == "4"
     assert config["bind"] == "['127.0.0.1:8000']"
     assert config["preload_app"] == "True"
     assert config["timeout"] == "30"
@@ -91,7 +99,8 @@ def test_gunicorn_reads_the_environment():
     )
 
     assert config["bind"] == "['0.0.0.0:9000', 'unix:/run/podcast.sock']"
-    assert (config["workers"], config["threads"], config["timeout"]) == ("3", "8", "60")
+    assert (config["workers"], config["timeout"]) == ("3", "60")
+    assert render_threads(**PRODUCTION, GUNICORN_THREADS="8") == "8"
     assert config["accesslog"] == "None"
 
 
