@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 
 from . import transcript_formats as formats
 from .http_cache import public_page
-from .models import Episode, Line, Section
+from .models import Episode, Line, Section, line_anchor, section_anchor
 from .old_links import redirect_from_old_slug
 
 # format (the file's extension): (builder, content type)
@@ -75,45 +75,30 @@ def transcript_data(episode, page_url=""):
     Rows, not model instances: a long transcript is hundreds of lines, and building
     a Line and a Guest for each would cost more than writing the file.
     """
-    sections, rows = _read_transcript(episode)
-    for section_id, position, speaker, person_name, sec, text in rows:
-        section_position = sections[section_id][0]
-        # Anchors as Section.anchor and Line.anchor give them, so cues and chapters link to the page.
-        sections[section_id][3].append(
-            formats.TranscriptLine(
-                speaker=speaker or person_name or "", sec=sec, text=text, anchor=f"s{section_position}-l{position}"
-            )
-        )
+    sections, lines = episode.transcript_snapshot()
     return formats.Transcript(
         title=episode.title,
         code=episode.code,
         duration=episode.duration,
         url=page_url,
         sections=tuple(
-            formats.TranscriptSection(title=title, start_sec=start_sec, anchor=f"s{position}", lines=tuple(lines))
-            for position, title, start_sec, lines in sections.values()
+            formats.TranscriptSection(
+                title=title,
+                start_sec=start_sec,
+                anchor=section_anchor(position),  # as on the page, so cues and chapters link to it
+                lines=tuple(
+                    formats.TranscriptLine(
+                        speaker=line.speaker or line.person_name or "",
+                        sec=line.sec,
+                        text=line.text,
+                        anchor=line_anchor(position, line.position),
+                    )
+                    for line in lines.get(pk, ())
+                ),
+            )
+            for pk, position, title, start_sec in sections
         ),
     )
-
-
-def _read_transcript(episode, attempts=3):
-    """Sections and lines as of one moment: an import that commits between the two queries
-    replaces the sections the lines point to, so read both again."""
-    for _attempt in range(attempts):
-        sections = {
-            pk: (position, title, start_sec, [])
-            for pk, position, title, start_sec in episode.sections.order_by("position").values_list(
-                "pk", "position", "title", "start_sec"
-            )
-        }
-        rows = list(
-            Line.objects.filter(section__episode=episode)
-            .order_by("position")
-            .values_list("section_id", "position", "speaker", "person__name", "sec", "text")
-        )
-        if all(row[0] in sections for row in rows):
-            return sections, rows
-    return sections, [row for row in rows if row[0] in sections]  # still changing: what is consistent
 
 
 def _published_episode(slug):

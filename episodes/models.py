@@ -167,9 +167,14 @@ class PageLine(NamedTuple):
     person_name: str | None
 
 
+def section_anchor(section_position):
+    """The id of a section on its episode's page: s3."""
+    return f"s{section_position}"
+
+
 def line_anchor(section_position, line_position):
     """The id of a line on its episode's page: s3-l12."""
-    return f"s{section_position}-l{line_position}"
+    return f"{section_anchor(section_position)}-l{line_position}"
 
 
 def episode_code(season, number):
@@ -315,6 +320,20 @@ class Episode(models.Model):
                 lines.setdefault(section_id, []).append(PageLine(*values))
         return self._page_lines
 
+    def transcript_snapshot(self, attempts=3):
+        """The sections, as (pk, position, title, start_sec) in order, and ``page_lines()``, as of one moment.
+
+        An import that commits between the two queries replaces the sections the lines point to: both
+        are then read again. Still changing after ``attempts``: a line of a section not read is left out.
+        """
+        for _attempt in range(attempts):
+            sections = list(self.sections.order_by("position").values_list("pk", "position", "title", "start_sec"))
+            lines = self.page_lines()
+            if lines.keys() <= {pk for pk, *_rest in sections}:
+                break
+            del self._page_lines
+        return sections, lines
+
     def mark_edited(self):
         """Record a change made by an editor (to the episode or its transcript), which a re-import must not undo."""
         self.edited_at = self.updated_at = Episode.objects.filter(pk=self.pk).mark_edited()
@@ -420,7 +439,7 @@ class Section(models.Model):
 
     @property
     def anchor(self):
-        return f"s{self.position}"
+        return section_anchor(self.position)
 
 
 class Line(models.Model):

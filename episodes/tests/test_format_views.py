@@ -3,10 +3,11 @@
 import json
 
 import pytest
+from django.db import models
 from django.urls import reverse
 from django.utils.html import escape
 
-from episodes.format_views import TRANSCRIPT_FORMATS
+from episodes.format_views import TRANSCRIPT_FORMATS, transcript_data
 from episodes.models import Episode, Line, Section
 from episodes.old_links import record_slug_change
 from episodes.transcript_formats import one_line
@@ -189,3 +190,33 @@ def test_hostile_text_in_the_database_stays_text_in_every_file(client, fixture_a
     assert cue.lines == [("Eve <script>", "a --> b & <c> d")]
     assert read_srt(fetch(client, AB_TESTING, "srt").content.decode())[0].lines == ["Eve <script>: a → b & <c> d"]
     assert check_transcript_json(json.loads(fetch(client, AB_TESTING, "json").content))[0]["body"] == "a --> b & <c> d"
+
+
+def replace_sections(episode):
+    """What an import that commits does to an episode whose file changed: its sections are new rows."""
+    old = list(episode.sections.order_by("position"))
+    Section.objects.filter(episode=episode).update(position=models.F("position") + 10_000)
+    for section in old:
+        new = Section.objects.create(
+            episode=episode, position=section.position, title=section.title, start_sec=section.start_sec
+        )
+        Line.objects.filter(section_id=section.pk).update(section=new)
+    Section.objects.filter(pk__in=[section.pk for section in old]).delete()
+
+
+def test_a_transcript_read_while_an_import_commits_is_read_again(fixture_archive, monkeypatch):
+    before = transcript_data(Episode.objects.get(slug=LONGEST_SLUG))
+    read_lines, reads = Episode.page_lines, []
+
+    def an_import_commits_first(episode):
+        if not reads:  # between the sections' query and the lines' one
+            replace_sections(episode)
+        reads.append(episode.pk)
+        return read_lines(episode)
+
+    monkeypatch.setattr(Episode, "page_lines", an_import_commits_first)
+
+    during = transcript_data(Episode.objects.get(slug=LONGEST_SLUG))
+
+    assert len(reads) == 2
+    assert during == before and sum(len(section.lines) for section in during.sections) > 100
