@@ -62,22 +62,34 @@ def page_mix(archive):
     ]
 
 
+SERVED_SETTINGS = """
+import os
+
+from podcast_site.cache_config import caches_from_environment
+from podcast_site.test_settings import *  # noqa: F403
+
+# As in production: the page cache on, and the content version in a store that every process of the
+# machine shares (this test's PODCAST_CACHE_DIR), so that a change made by another process shows.
+CACHES = caches_from_environment(os.environ, BASE_DIR)  # noqa: F405
+PODCAST_PAGE_CACHE_SECONDS = 3600
+"""
+
+
+def served_settings(workdir):
+    """The environment of a process with the settings gunicorn serves here (SERVED_SETTINGS)."""
+    (workdir / "served_settings.py").write_text(SERVED_SETTINGS)
+    return {"DJANGO_SETTINGS_MODULE": "served_settings", "PYTHONPATH": f"{workdir}{os.pathsep}{processes.BASE_DIR}"}
+
+
 class Gunicorn:
     """gunicorn -c gunicorn.conf.py on a free port, as `make serve-prod` starts it (less collectstatic), with
-    the test settings plus the page cache."""
+    the test settings plus the page cache and the shared version store (SERVED_SETTINGS)."""
 
     def __init__(self, database, workdir):
         self.port = free_port()
         self.log = workdir / "gunicorn.log"
-        (workdir / "load_settings.py").write_text(
-            "from podcast_site.test_settings import *  # noqa: F403\nPODCAST_PAGE_CACHE_SECONDS = 3600\n"
-        )
         env = processes.process_env(
-            database,
-            GUNICORN_BIND=f"127.0.0.1:{self.port}",
-            GUNICORN_ACCESS_LOG="",
-            DJANGO_SETTINGS_MODULE="load_settings",
-            PYTHONPATH=f"{workdir}{os.pathsep}{processes.BASE_DIR}",
+            database, GUNICORN_BIND=f"127.0.0.1:{self.port}", GUNICORN_ACCESS_LOG="", **served_settings(workdir)
         )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(processes.BASE_DIR / "gunicorn.conf.py")],
@@ -201,3 +213,42 @@ def test_pages_answer_while_the_archive_is_imported(corpus, scratch_database, tm
         assert f"updated {changing}, unchanged {len(archive.versions) - changing}," in out, (version, out)
     log = server.log.read_text()
     assert "Traceback" not in log and "WORKER TIMEOUT" not in log, log
+
+
+EDIT_TITLE = """
+from episodes.models import Episode
+episode = Episode.objects.get(slug={slug!r})
+episode.title = {title!r}
+episode.save()
+"""
+
+
+def test_an_edit_is_served_by_every_worker_on_the_next_request(scratch_database, tmp_path):
+    assert manage(scratch_database, "migrate", "--noinput", "-v", "0").returncode == 0
+    assert manage(scratch_database, "import_episodes", processes.BASE_DIR / "fixtures" / "_podcast").returncode == 0
+    server = Gunicorn(scratch_database, tmp_path)
+    slug = "from-math-graduate-to-data-analytics"
+    page = reverse("episodes:episode_detail", args=[slug])
+    # Kept-alive connections spread over the workers: each renders the page and keeps it in its memory.
+    connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=30) for _ in range(CLIENTS)]
+    try:
+        for _round in range(3):
+            assert {server.get(page, connection)[0] for connection in connections} == {200}
+
+        edit = manage(
+            scratch_database,
+            "shell",
+            "-c",
+            EDIT_TITLE.format(slug=slug, title="Edited in the admin"),
+            **served_settings(tmp_path),
+        )
+        assert edit.returncode == 0, edit.stderr
+
+        bodies = [server.get(page, connection)[1].decode() for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+        server.stop()
+    assert all("Edited in the admin" in body for body in bodies)
+    log = server.log.read_text()
+    assert "Traceback" not in log, log
