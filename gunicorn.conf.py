@@ -1,6 +1,6 @@
 """Gunicorn settings for production (`make serve-prod`), from the environment.
 
-    .venv/bin/gunicorn -c gunicorn.conf.py     # serve podcast_site.wsgi
+    .venv/bin/gunicorn -c gunicorn.conf.py     # serve podcast_site.asgi
     .venv/bin/python gunicorn.conf.py          # only check the environment (exit 1 with a message)
 
 GUNICORN_BIND      address(es) to listen on, comma-separated (default 127.0.0.1:8000; unix:/path works)
@@ -16,7 +16,8 @@ clients and keep-alive included, wait in the event loop, never in a thread. The 
 in Python (template rendering), so more processes than cores only add memory and context switches;
 the threads overlap what is not CPU (database reads). The gthread worker, which hands every
 request from its poller to a thread and back, served a cached page at half the rate on 2 cores
-(bench/report.py).
+(bench/report.py). A thread stuck in a view is not a silent worker (its event loop still answers):
+GUNICORN_TIMEOUT catches a blocked loop, not a slow page.
 
 preload_app imports Django once, before forking: a broken configuration (a missing secret key) stops
 the server at once with one message instead of crash-looping every worker, and the workers share
