@@ -221,8 +221,9 @@ def test_a_page_kept_in_memory_is_answered_without_reading_the_shared_cache(fixt
     assert Episode.objects.get(slug=MATH).title in unescape(body.decode())
 
 
-def test_the_wsgi_application_keeps_no_page_when_its_memory_is_off(fixture_archive, page_cache, monkeypatch):
-    app = CachedPagesFirst(DjangoCalls(), recent_bytes=0)
+def test_the_wsgi_application_keeps_no_page_when_its_memory_is_off(fixture_archive, wsgi_app, monkeypatch):
+    _app, django = wsgi_app  # for its request signals, which would close the test's database connection
+    app = CachedPagesFirst(django, recent_bytes=0)
     path = url("episode_detail", MATH)
     wsgi_request(app, path)
     reads, read = [], http_cache.cache_get
