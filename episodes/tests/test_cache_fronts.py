@@ -5,6 +5,7 @@ test_caching.py, whose fixtures these share."""
 import asyncio
 import contextvars
 import io
+import time
 from html import unescape
 from wsgiref.util import setup_testing_defaults
 
@@ -219,6 +220,20 @@ def test_a_page_kept_in_memory_is_answered_without_reading_the_shared_cache(fixt
 
     assert (status, reads, django.paths) == ("200 OK", [], [path])
     assert Episode.objects.get(slug=MATH).title in unescape(body.decode())
+
+
+def test_a_page_kept_in_memory_expires_when_its_stored_copy_does(fixture_archive, wsgi_app, settings, monkeypatch):
+    settings.PODCAST_PAGE_CACHE_SECONDS = 60
+    wsgi, django = wsgi_app
+    path = url("episode_detail", MATH)
+    wsgi_request(wsgi, path)  # rendered, and stored for 60 seconds
+    wsgi_request(wsgi, path)  # kept in memory
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    status = wsgi_request(wsgi, path)[0]
+
+    assert (status, django.paths) == ("200 OK", [path, path])  # rendered again, not answered from memory
 
 
 def test_the_wsgi_application_keeps_no_page_when_its_memory_is_off(fixture_archive, wsgi_app, monkeypatch):

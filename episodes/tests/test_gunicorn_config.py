@@ -40,6 +40,17 @@ def render_threads(**env):
     return result.stdout.strip()
 
 
+def test_the_threads_reach_the_served_application():
+    read = (
+        "import runpy; runpy.run_path('gunicorn.conf.py'); import podcast_site.asgi as served; "
+        "print(served.application.misses.executor._max_workers)"
+    )
+    result = run([sys.executable, "-c", read], **PRODUCTION, GUNICORN_THREADS="3")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
+
+
 def strip(config):
     return {name.strip(): value.strip() for name, value in config.items()}
 

@@ -223,7 +223,7 @@ episode.save()
 """
 
 
-def test_an_edit_is_served_by_every_worker_on_the_next_request(scratch_database, tmp_path):
+def test_an_edit_by_another_process_is_served_on_the_next_request(scratch_database, tmp_path):
     assert manage(scratch_database, "migrate", "--noinput", "-v", "0").returncode == 0
     assert manage(scratch_database, "import_episodes", processes.BASE_DIR / "fixtures" / "_podcast").returncode == 0
     server = Gunicorn(scratch_database, tmp_path)
